@@ -1,0 +1,96 @@
+"""Configuration classes; every value can be overridden by a LEMONTAPS_* or plain env var."""
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+load_dotenv(BASE_DIR / ".env")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+def _default_sqlite_url() -> str:
+    return "sqlite:///" + str(BASE_DIR / "instance" / "lemontaps.sqlite")
+
+
+class Config:
+    SECRET_KEY = _env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or _default_sqlite_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # Public base URL used in e-mails (links must not be built from the Host header).
+    BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
+
+    SESSION_COOKIE_NAME = "__Host-lemontaps_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12  # absolute session lifetime: 12 h
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # CSV import allows 5 MB plus form overhead
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+
+    MAIL_SERVER = _env("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = int(_env("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _env("MAIL_USE_TLS", "false").lower() == "true"
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Lemontaps <no-reply@lemontaps.test>")
+    MAIL_SUPPRESS_SEND = _env("MAIL_SUPPRESS_SEND", "false").lower() == "true"
+
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ("en", "de")
+
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or REDIS_URL
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_EMAIL = "10 per 15 minutes"
+    LOGIN_LIMIT_PER_IP = "50 per 15 minutes"
+
+    # Argon2id cost (OWASP: m >= 19 MiB, t >= 2, p = 1).
+    ARGON2_TIME_COST = 2
+    ARGON2_MEMORY_COST = 19 * 1024
+    ARGON2_PARALLELISM = 1
+
+    INVITE_MAX_AGE_SECONDS = 72 * 3600
+    RESET_MAX_AGE_SECONDS = 2 * 3600
+
+    # The pinned htmx CDN origin allowed by the Content-Security-Policy.
+    HTMX_CDN_ORIGIN = "https://cdn.jsdelivr.net"
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+    SECRET_KEY = Config.SECRET_KEY or "dev-only-not-secret"
+    # Plain-HTTP local development: browsers drop Secure and __Host- cookies on http.
+    SESSION_COOKIE_NAME = "lemontaps_session"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class DemoConfig(DevelopmentConfig):
+    """`make run`: the bundled emulator and demo data on loopback."""
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL") or "sqlite://"
+    WTF_CSRF_ENABLED = False
+    SERVER_NAME = "localhost"
+    BASE_URL = "http://localhost"
+    SESSION_COOKIE_NAME = "lemontaps_session"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    RQ_IS_ASYNC = False
+    SALESFORCE_MODE = "emulator"
+    MAIL_SUPPRESS_SEND = True
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1

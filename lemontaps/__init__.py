@@ -1,0 +1,100 @@
+"""Lemontaps Salesforce integration: the application factory."""
+
+import logging
+import os
+
+from flask import Flask
+
+import config as config_module
+
+CONFIG_CLASSES = {
+    "production": config_module.Config,
+    "development": config_module.DevelopmentConfig,
+    "demo": config_module.DemoConfig,
+    "testing": config_module.TestingConfig,
+}
+
+
+def create_app(config_class: type | None = None) -> Flask:
+    if config_class is None:
+        config_class = CONFIG_CLASSES[os.environ.get("APP_CONFIG", "production")]
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(config_class)
+    app.config.from_prefixed_env("LEMONTAPS")
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY (see README).")
+    os.makedirs(app.instance_path, exist_ok=True)
+    quiet_secret_loggers()
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_jinja(app)
+    register_cli(app)
+    return app
+
+
+def quiet_secret_loggers() -> None:
+    # requests-oauthlib logs whole token dicts at DEBUG; never let them reach a log.
+    for name in ("requests_oauthlib", "oauthlib"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    from lemontaps.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from lemontaps.i18n import select_locale
+    from lemontaps.services.passwords import PasswordService
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    app.extensions["passwords"] = PasswordService(
+        app.config["SECRET_KEY"],
+        time_cost=app.config["ARGON2_TIME_COST"],
+        memory_cost=app.config["ARGON2_MEMORY_COST"],
+        parallelism=app.config["ARGON2_PARALLELISM"],
+    )
+    from lemontaps import auth_session  # noqa: F401  registers the user loader
+
+
+def register_blueprints(app: Flask) -> None:
+    from lemontaps.accounts import bp as accounts_bp
+    from lemontaps.auth import bp as auth_bp
+    from lemontaps.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(accounts_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from lemontaps.errors import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from lemontaps.security import add_security_headers
+
+    app.after_request(add_security_headers)
+
+
+def register_jinja(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from lemontaps.navigation import nav_links
+
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals["nav_links"] = nav_links
+    app.jinja_env.globals["get_locale"] = get_locale
+
+
+def register_cli(app: Flask) -> None:
+    from lemontaps.cli import register
+
+    register(app)

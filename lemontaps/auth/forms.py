@@ -1,0 +1,35 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from lemontaps.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    submit = SubmitField(_l("Log in"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField(_l("Send reset link"))
+
+
+def new_password_fields():
+    return (
+        PasswordField(
+            _l("New password"),
+            validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        ),
+        PasswordField(
+            _l("Repeat the new password"),
+            validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        ),
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password, password_confirm = new_password_fields()
+    submit = SubmitField(_l("Set password"))

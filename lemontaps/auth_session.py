@@ -1,0 +1,35 @@
+"""Flask-Login wiring: sessions carry the user's session_version, checked on every request."""
+
+from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
+
+from lemontaps.extensions import db, login_manager
+from lemontaps.models import User
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to see this page.")
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    from flask import redirect, url_for
+
+    if request.path.startswith("/api/"):
+        return jsonify(error="unauthorized", message="Authentication required."), 401
+    # Mirror Flask-Login's default: message flashed, `next` kept to a local path only.
+    from flask import flash
+
+    flash(login_manager.login_message, "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

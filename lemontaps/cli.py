@@ -1,0 +1,49 @@
+"""Operator commands: `flask --app wsgi create-account`, `seed-demo`, ..."""
+
+import click
+from flask import Flask, current_app
+
+from lemontaps.extensions import db
+from lemontaps.services import users
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_account_command)
+    app.cli.add_command(seed_demo_command)
+
+
+@click.command("create-account")
+@click.option("--name", prompt="Company name", help="The account's (company's) name.")
+@click.option("--admin-email", prompt="First admin's e-mail")
+@click.option("--admin-name", default="", help="The admin's display name.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The admin's password (prompted when omitted).",
+)
+def create_account_command(name: str, admin_email: str, admin_name: str, password: str) -> None:
+    """Create an account (company) with its first admin."""
+    from lemontaps.services.passwords import password_problem
+
+    if password_problem(password):
+        raise click.BadParameter("the password needs 8 to 128 characters", param_hint="--password")
+    try:
+        account, admin = users.create_account(
+            current_app.extensions["passwords"], name, admin_email, admin_name, password
+        )
+    except users.UserRuleError as error:
+        raise click.ClickException(f"not created: {error.code}") from None
+    db.session.commit()
+    click.echo(f"Created account {account.id} ({account.name}) with admin {admin.email}.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo account, its users and contacts (does nothing if it exists)."""
+    from lemontaps.demo import seed_demo
+
+    created = seed_demo(current_app.extensions["passwords"])
+    db.session.commit()
+    click.echo("Demo data created." if created else "Demo data already present.")

@@ -1,0 +1,39 @@
+"""The product's own error pages; JSON for the API, a small partial for htmx requests."""
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from lemontaps.extensions import db
+
+MESSAGES = {
+    400: lambda: _("The request could not be understood."),
+    403: lambda: _("You do not have permission to do this."),
+    404: lambda: _("This page does not exist, or you cannot see it."),
+    405: lambda: _("This action is not allowed here."),
+    413: lambda: _("The upload is too large."),
+    429: lambda: _("Too many attempts. Please wait 15 minutes and try again."),
+    500: lambda: _("Something went wrong on our side. Please try again."),
+}
+
+
+def error_response(status: int, message: str | None = None):
+    message = message or MESSAGES.get(status, MESSAGES[500])()
+    if request.path.startswith("/api/"):
+        return jsonify(error=status, message=message), status
+    template = "errors/partial.html" if request.headers.get("HX-Request") else "errors/page.html"
+    return render_template(template, status=status, message=message), status
+
+
+def register(app) -> None:
+    for status in MESSAGES:
+        app.register_error_handler(status, lambda e, s=status: error_response(s))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return error_response(400, _("The form expired. Please reload the page and try again."))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return error_response(500)

@@ -1,0 +1,12 @@
+"""The main menu: (endpoint, label, admin only). Hiding an item is not access control."""
+
+from flask_babel import lazy_gettext as _l
+
+NAV_LINKS = [
+    ("accounts.list_users", _l("Users"), True),
+    ("accounts.profile", _l("Profile"), False),
+]
+
+
+def nav_links():
+    return NAV_LINKS

@@ -1,0 +1,43 @@
+"""E-mails: each has a plain-text and an HTML body, rendered in the recipient's language."""
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_mail import Message
+
+from lemontaps.extensions import mail
+from lemontaps.models import User
+
+
+def external_url(endpoint: str, **values) -> str:
+    # Links in e-mails use the configured BASE_URL, never the request's Host header.
+    path = url_for(endpoint, _external=False, **values)
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def send_templated(user: User, subject: str, template: str, **context) -> None:
+    message = Message(
+        subject=subject,
+        recipients=[user.email],
+        body=render_template(f"email/{template}.txt", user=user, **context),
+        html=render_template(f"email/{template}.html", user=user, **context),
+    )
+    mail.send(message)
+
+
+def send_invitation(user: User, inviter: User, token: str) -> None:
+    with force_locale(user.language):
+        link = external_url("auth.set_password", purpose="invite", token=token)
+        send_templated(
+            user,
+            _("You are invited to Lemontaps"),
+            "invitation",
+            link=link,
+            inviter=inviter,
+        )
+
+
+def send_password_reset(user: User, token: str) -> None:
+    with force_locale(user.language):
+        link = external_url("auth.set_password", purpose="reset", token=token)
+        send_templated(user, _("Reset your Lemontaps password"), "password_reset", link=link)

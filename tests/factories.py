@@ -1,0 +1,32 @@
+"""Plain helper functions that create rows for tests (no factory library)."""
+
+from lemontaps.extensions import db
+from lemontaps.models import Role, User
+from lemontaps.services import users
+
+PASSWORD = "correct horse battery"
+
+
+def make_account(app, name: str, admin_email: str):
+    account, admin = users.create_account(
+        app.extensions["passwords"], name, admin_email, "Admin " + name, PASSWORD
+    )
+    db.session.commit()
+    return account
+
+
+def make_user(app, account, email: str, role: str = Role.USER.value, name: str = "") -> User:
+    user = users.invite_user(account, email, name or email.split("@")[0].title(), role)
+    user.password_hash = app.extensions["passwords"].hash(PASSWORD)
+    db.session.commit()
+    return user
+
+
+def admin_of(account) -> User:
+    return next(u for u in account.users if u.role == Role.ADMIN.value)
+
+
+def login(client, email: str, password: str = PASSWORD, follow: bool = False):
+    return client.post(
+        "/auth/login", data={"email": email, "password": password}, follow_redirects=follow
+    )

@@ -1,0 +1,3 @@
+from lemontaps import create_app
+
+app = create_app()

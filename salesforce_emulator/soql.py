@@ -685,7 +685,11 @@ class _Evaluator:
 
     def value(self, record: dict, path: FieldPath) -> Any:
         holder, _ = self.parent_chain(record, path)
-        return holder.get(path.field_name) if holder else None
+        if holder is None:
+            return None
+        value = holder.get(path.field_name)
+        # Salesforce checkboxes are never null: an unset one reads as false.
+        return False if value is None and path.field_type == "boolean" else value
 
     def matches(self, record: dict, condition: Condition) -> bool:
         if isinstance(condition, BoolOp):
@@ -875,6 +879,8 @@ def _shape(record: dict, query: Query, evaluator: _Evaluator, version: str) -> d
 
 def _output_value(record: dict, path: FieldPath, object_type: str, version: str) -> Any:
     value = record.get(path.field_name)
+    if value is None and path.field_type == "boolean":
+        return False  # checkboxes are never null in Salesforce
     if path.field_type == "base64" and value is not None:
         # Blobs are not inlined: the query returns the URL to fetch them (recorded).
         return f"/services/data/v{version}/sobjects/{object_type}/{record.get('Id')}/{path.field_name}"

@@ -244,6 +244,12 @@ def test_like_escaped_wildcards_are_literal():
     assert ids(r"SELECT Id FROM Lead WHERE Company LIKE 'Beta\_Co'", data=data) == []
 
 
+def test_unset_checkbox_reads_as_false():
+    data = {"Lead": [{"Id": LEAD_IDS[0]}]}
+    assert ids("SELECT Id FROM Lead WHERE IsConverted = false", data=data) == lead_ids(0)
+    assert run("SELECT IsConverted FROM Lead", data=data)[0]["IsConverted"] is False
+
+
 def test_like_does_not_match_null():
     assert LEAD_IDS[1] not in ids("SELECT Id FROM Lead WHERE Email LIKE '%'")
 
@@ -466,6 +472,9 @@ RECORDINGS = Path(os.environ.get("LEMONTAPS_SHARED_DIR", Path(__file__).resolve(
 
 def recorded_error(file_name):
     """(SOQL, error body) from a recording; the expected texts below are copies of these."""
+    if not RECORDINGS.is_dir():
+        pytest.fail(f"Salesforce recordings not found under {RECORDINGS}. Set "
+                    "LEMONTAPS_SHARED_DIR to the folder that holds salesforce-recordings/.")
     mapping = json.loads((RECORDINGS / file_name).read_text())
     return mapping["request"]["queryParameters"]["q"]["equalTo"], json.loads(
         mapping["response"]["body"])
@@ -475,9 +484,8 @@ def test_malformed_first_token_matches_recording():
     # recorded: query-malformed-soql.json
     expected = [{"message": "unexpected token: SELEKT", "errorCode": "MALFORMED_QUERY"}]
     assert soql_error("SELEKT Name FROM Account").to_json() == expected
-    if RECORDINGS.is_dir():
-        soql, body = recorded_error("query-malformed-soql.json")
-        assert soql_error(soql).to_json() == body
+    soql, body = recorded_error("query-malformed-soql.json")
+    assert soql_error(soql).to_json() == body
 
 
 def test_unknown_column_matches_recording():
@@ -488,9 +496,8 @@ def test_unknown_column_matches_recording():
                  "name. Please reference your WSDL or the describe call for the appropriate "
                  "names.", "errorCode": "INVALID_FIELD"}]
     assert soql_error("SELECT Bacon__c FROM Account LIMIT 2").to_json() == expected
-    if RECORDINGS.is_dir():
-        soql, body = recorded_error("query-unknown-column.json")
-        assert soql_error(soql).to_json() == body
+    soql, body = recorded_error("query-unknown-column.json")
+    assert soql_error(soql).to_json() == body
 
 
 def test_unknown_column_in_where_and_order_by_points_at_it():

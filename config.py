@@ -60,6 +60,9 @@ class Config:
     INVITE_MAX_AGE_SECONDS = 72 * 3600
     RESET_MAX_AGE_SECONDS = 2 * 3600
 
+    # Accept addresses under the reserved .test domain (demo and tests only).
+    EMAIL_ALLOW_TEST_DOMAINS = False
+
     # The pinned htmx CDN origin allowed by the Content-Security-Policy.
     HTMX_CDN_ORIGIN = "https://cdn.jsdelivr.net"
 
@@ -71,6 +74,7 @@ class DevelopmentConfig(Config):
     SESSION_COOKIE_NAME = "lemontaps_session"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    EMAIL_ALLOW_TEST_DOMAINS = True
 
 
 class DemoConfig(DevelopmentConfig):
@@ -89,6 +93,7 @@ class TestingConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     RATELIMIT_STORAGE_URI = "memory://"
     RQ_IS_ASYNC = False
+    EMAIL_ALLOW_TEST_DOMAINS = True
     SALESFORCE_MODE = "emulator"
     MAIL_SUPPRESS_SEND = True
     ARGON2_TIME_COST = 1

@@ -25,6 +25,7 @@ def create_app(config_class: type | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY (see README).")
     os.makedirs(app.instance_path, exist_ok=True)
     quiet_secret_loggers()
+    allow_test_email_domains(app.config.get("EMAIL_ALLOW_TEST_DOMAINS", False))
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -38,6 +39,15 @@ def quiet_secret_loggers() -> None:
     # requests-oauthlib logs whole token dicts at DEBUG; never let them reach a log.
     for name in ("requests_oauthlib", "oauthlib"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def allow_test_email_domains(allowed: bool) -> None:
+    # email-validator refuses reserved names such as *.test; the demo and the tests use them.
+    # The library documents SPECIAL_USE_DOMAIN_NAMES as the list to edit for this.
+    import email_validator
+
+    if allowed and "test" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+        email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("test")
 
 
 def register_extensions(app: Flask) -> None:

@@ -10,6 +10,7 @@ from lemontaps.services import users
 def register(app: Flask) -> None:
     app.cli.add_command(create_account_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(run_demo_command)
 
 
 @click.command("create-account")
@@ -47,3 +48,13 @@ def seed_demo_command() -> None:
     created = seed_demo(current_app.extensions["passwords"])
     db.session.commit()
     click.echo("Demo data created." if created else "Demo data already present.")
+
+
+@click.command("run-demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run_demo_command(host: str, port: int) -> None:
+    """Start the web app and its helper processes for the demo; Ctrl-C stops them all."""
+    from lemontaps.demo_runner import run_demo
+
+    run_demo(host, port)

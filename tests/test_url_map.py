@@ -1,0 +1,117 @@
+"""Walks every route of the app as anonymous, as end users and admins of two accounts.
+
+Every endpoint must be listed in ACCESS: a new route without an entry fails this test, so each
+issue's routes join the walk. Object ids in URLs always belong to *another* account (B), so users
+of account A must get 404 for them, never data.
+"""
+
+import pytest
+
+from tests.factories import admin_of, login, make_user
+
+PUBLIC, USER, ADMIN = "public", "user", "admin"
+
+# endpoint -> who may use it
+ACCESS = {
+    "static": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.forgot_password": PUBLIC,
+    "auth.set_password": PUBLIC,
+    "auth.logout": USER,
+    "main.index": USER,
+    "accounts.profile": USER,
+    "accounts.update_profile": USER,
+    "accounts.change_password": USER,
+    "accounts.list_users": ADMIN,
+    "accounts.invite_user": ADMIN,
+    "accounts.resend_invite": ADMIN,
+    "accounts.change_role": ADMIN,
+    "accounts.deactivate_user": ADMIN,
+    "accounts.reactivate_user": ADMIN,
+}
+
+
+def object_ids_of_account_b(app, account_b) -> dict:
+    """URL argument name -> a value naming an object of account B."""
+    other = make_user(app, account_b, "victim@globex.test")
+    return {
+        "user_id": other.id,
+        "filename": "css/app.css",
+        "purpose": "reset",
+        "token": "x",
+    }
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def _url(app, rule, values) -> str:
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **{arg: values[arg] for arg in rule.arguments})
+
+
+def test_every_endpoint_has_an_access_rule(app):
+    missing = sorted({rule.endpoint for rule, _ in _routes(app)} - set(ACCESS))
+    assert missing == [], f"add these endpoints to ACCESS in {__file__}: {missing}"
+
+
+@pytest.fixture
+def walk(app, account_a, account_b):
+    make_user(app, account_a, "user@acme.test")
+    values = object_ids_of_account_b(app, account_b)
+    routes = [(rule, method, _url(app, rule, values)) for rule, method in _routes(app)]
+    return routes
+
+
+def _call(client, method, url):
+    response = client.open(url, method=method, data={})
+    response.close()
+    return response
+
+
+def test_anonymous_visitors_are_sent_to_login(app, walk):
+    client = app.test_client()
+    for rule, method, url in walk:
+        response = _call(client, method, url)
+        if ACCESS[rule.endpoint] == PUBLIC:
+            assert response.status_code < 500, (method, url)
+            continue
+        assert response.status_code == 302, (method, url, response.status_code)
+        assert "/auth/login" in response.headers["Location"], (method, url)
+
+
+@pytest.mark.parametrize("email", ["user@acme.test", "admin@acme.test"])
+def test_users_of_account_a(app, walk, email):
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    is_admin = email.startswith("admin")
+    for rule, method, url in walk:
+        if rule.endpoint in ("auth.logout", "auth.set_password", "static"):
+            continue  # logging out would end the walk; the link needs a real token
+        response = _call(client, method, url)
+        assert response.status_code < 500, (method, url)
+        takes_foreign_object = any(arg.endswith("_id") for arg in rule.arguments)
+        if ACCESS[rule.endpoint] == ADMIN and not is_admin:
+            assert response.status_code == 403, (method, url, response.status_code)
+        elif takes_foreign_object:
+            assert response.status_code == 404, (method, url, response.status_code)
+        else:
+            assert response.status_code not in (401, 403, 404), (method, url, response.status_code)
+        # The walk must not have logged us out or changed our role.
+        assert client.get("/profile").status_code == 200
+
+
+def test_admin_of_account_b_reaches_its_own_objects(app, walk, account_b):
+    client = app.test_client()
+    login(client, admin_of(account_b).email)
+    checked = 0
+    for rule, method, url in walk:
+        if any(arg.endswith("_id") for arg in rule.arguments):
+            assert _call(client, method, url).status_code not in (403, 404), (method, url)
+            checked += 1
+    assert checked > 0

@@ -74,11 +74,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from lemontaps.accounts import bp as accounts_bp
     from lemontaps.auth import bp as auth_bp
+    from lemontaps.contacts import bp as contacts_bp
     from lemontaps.main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(contacts_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

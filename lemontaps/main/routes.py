@@ -7,4 +7,4 @@ from lemontaps.main import bp
 @bp.route("/")
 @login_required
 def index():
-    return redirect(url_for("accounts.profile"))
+    return redirect(url_for("contacts.list_contacts"))

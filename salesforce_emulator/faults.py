@@ -72,7 +72,10 @@ def validate_rule(data: dict[str, Any]) -> dict[str, Any]:
     if kind not in FAULT_KINDS:
         raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
     if data.get("path_regex"):
-        re.compile(data["path_regex"])
+        try:
+            re.compile(data["path_regex"])
+        except re.error as exc:
+            raise ValueError(f"bad path_regex: {exc}") from None
     probability = data.get("probability")
     if probability is not None and not 0 <= float(probability) <= 1:
         raise ValueError("probability must be between 0 and 1")

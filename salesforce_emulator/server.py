@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import shutil
+import socket
 import ssl
 import tempfile
 import threading
@@ -29,7 +30,17 @@ from .state import emulator_state
 PORT_OFFSETS = {"production": 0, "sandbox": 1, "instance": 2}
 
 
-class QuietRequestHandler(WSGIRequestHandler):
+class EmulatorRequestHandler(WSGIRequestHandler):
+    def connection_dropped(self, error, environ=None):
+        # A dropped-connection fault: end this keep-alive connection with no response at all.
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class QuietRequestHandler(EmulatorRequestHandler):
     def log(self, type, message, *args):  # noqa: A002 - werkzeug's signature
         pass
 
@@ -169,7 +180,7 @@ def build_server(
         cert_path, key_path = make_self_signed_cert(tempdir)
         ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ssl_context.load_cert_chain(cert_path, key_path)
-    handler = QuietRequestHandler if quiet else WSGIRequestHandler
+    handler = QuietRequestHandler if quiet else EmulatorRequestHandler
     servers: dict[str, BaseWSGIServer] = {}
     try:
         for kind, offset in PORT_OFFSETS.items():

@@ -121,6 +121,12 @@ class ObjectSchema:
         """The reference field behind a relationship name: 'owner' → OwnerId's entry."""
         return self._fields_by_lower_relationship.get(relationship_name.lower())
 
+    def child_relationship(self, relationship_name: str) -> Optional[dict[str, Any]]:
+        """A childRelationships entry by name, case-insensitively: 'contacts' on Account."""
+        lowered = relationship_name.lower()
+        return next((c for c in self.describe.get("childRelationships", [])
+                     if (c.get("relationshipName") or "").lower() == lowered), None)
+
     def picklist_values(self, field_name: str) -> list[str]:
         entry = self.field(field_name)
         return [p["value"] for p in entry["picklistValues"] if p["active"]] if entry else []

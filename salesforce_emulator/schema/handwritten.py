@@ -52,6 +52,27 @@ def object_describe(
     return describe
 
 
+def child_relationship(child: str, field: str, relationship_name: str) -> dict[str, Any]:
+    """A describe childRelationships entry (what SOQL child subqueries resolve through)."""
+    return {"cascadeDelete": False, "childSObject": child, "deprecatedAndHidden": False,
+            "field": field, "junctionIdListNames": [], "junctionReferenceTo": [],
+            "relationshipName": relationship_name, "restrictedDelete": False}
+
+
+def custom_object(name: str, label: str, key_prefix: str, fields: list[dict]) -> dict[str, Any]:
+    """A per-org custom object (``Movie__c``): system fields, a text Name, then ``fields``.
+
+    The Name is optional on create, as for real custom objects (Salesforce then stores the Id).
+    """
+    system = [
+        id_field(), owner_field(("Group", "User")), is_deleted_field(),
+        make_field("Name", "string", f"{label} Name", 80, nameField=True),
+    ]
+    plural = label + "s"
+    return object_describe(name, label, plural, key_prefix, system + fields + audit_fields(),
+                           custom=True, mergeable=False)
+
+
 def _address_fields(prefix: str, label_prefix: str) -> list[dict]:
     return [
         make_field(f"{prefix}Street", "textarea", f"{label_prefix}Street", 255,
@@ -96,7 +117,9 @@ def account() -> dict:
         *audit_fields(),
     ]
     return object_describe("Account", "Account", "Accounts", "001", fields,
-                           mergeable=True, feedEnabled=True)
+                           mergeable=True, feedEnabled=True,
+                           childRelationships=[child_relationship("Contact", "AccountId",
+                                                                  "Contacts")])
 
 
 def user() -> dict:

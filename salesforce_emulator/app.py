@@ -27,8 +27,9 @@ def create_emulator_app(db_path: str | None = None, **options) -> Flask:
     )
     if options.pop("seed_demo", True):
         seed.seed_demo(store, options.pop("callback_urls", None))
-    state = EmulatorState(store=store, urls=urls, hang_seconds=options.pop("hang_seconds", 30.0),
-                          options=options)
+    state = EmulatorState(
+        store=store, urls=urls, hang_seconds=options.pop("hang_seconds", 30.0), options=options
+    )
 
     app = Flask(__name__)
     app.extensions[EXTENSION_KEY] = state
@@ -51,7 +52,9 @@ def not_found(_error):
 
 def method_not_allowed(_error):
     if request.path.startswith("/services/"):
-        return sf_error(405, "METHOD_NOT_ALLOWED",
-                        f"HTTP Method '{request.method}' not allowed. Allowed are "
-                        "GET,HEAD,POST,PATCH,DELETE")
+        return sf_error(
+            405,
+            "METHOD_NOT_ALLOWED",
+            f"HTTP Method '{request.method}' not allowed. Allowed are GET,HEAD,POST,PATCH,DELETE",
+        )
     return "Method not allowed", 405

@@ -46,27 +46,58 @@ def describe(server) -> str:
     return "\n".join(lines)
 
 
-def main(port: int = 8899, https: bool = False, db_path: str | None = DEFAULT_DB_PATH,
-         callback_urls=(), host: str = "127.0.0.1", seed_demo: bool = True) -> None:
+def main(
+    port: int = 8899,
+    https: bool = False,
+    db_path: str | None = DEFAULT_DB_PATH,
+    callback_urls=(),
+    host: str = "127.0.0.1",
+    seed_demo: bool = True,
+) -> None:
     """Serve (blocking) and print the demo credentials and URLs at start."""
     if db_path:
         Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    serve(host=host, port=port, https=https, db_path=db_path, seed_demo=seed_demo,
-          callback_urls=list(callback_urls),
-          on_ready=lambda server: click.echo(describe(server)))
+    serve(
+        host=host,
+        port=port,
+        https=https,
+        db_path=db_path,
+        seed_demo=seed_demo,
+        callback_urls=list(callback_urls),
+        on_ready=lambda server: click.echo(describe(server)),
+    )
 
 
 @click.command("sf-emulator")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8899, show_default=True,
-              help="production login port; +1 sandbox login, +2 instance")
+@click.option(
+    "--port",
+    default=8899,
+    show_default=True,
+    help="production login port; +1 sandbox login, +2 instance",
+)
 @click.option("--https", is_flag=True, help="serve TLS with a generated self-signed certificate")
-@click.option("--db", "db_path", default=DEFAULT_DB_PATH, show_default=True,
-              help="SQLite file shared by processes; '' for in-memory")
-@click.option("--callback-url", "callback_urls", multiple=True,
-              help="extra allowed callback URL for the demo connected app (repeatable)")
+@click.option(
+    "--db",
+    "db_path",
+    default=DEFAULT_DB_PATH,
+    show_default=True,
+    help="SQLite file shared by processes; '' for in-memory",
+)
+@click.option(
+    "--callback-url",
+    "callback_urls",
+    multiple=True,
+    help="extra allowed callback URL for the demo connected app (repeatable)",
+)
 @click.option("--no-seed", is_flag=True, help="do not seed the demo orgs")
 def sf_emulator_command(host, port, https, db_path, callback_urls, no_seed):
     """Run the Salesforce emulator."""
-    main(port=port, https=https, db_path=db_path or None, callback_urls=callback_urls,
-         host=host, seed_demo=not no_seed)
+    main(
+        port=port,
+        https=https,
+        db_path=db_path or None,
+        callback_urls=callback_urls,
+        host=host,
+        seed_demo=not no_seed,
+    )

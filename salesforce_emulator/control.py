@@ -1,8 +1,8 @@
 """``ControlClient``: a small Python wrapper of the ``/__emulator/`` control API, for tests.
 
-    control = ControlClient(server.instance_url)          # or any of the three base URLs
-    org = control.create_org({"name": "Acme", "users": [...]})
-    control.add_fault(org["id"], kind="503", path="/services/data/*", nth=2)
+control = ControlClient(server.instance_url)          # or any of the three base URLs
+org = control.create_org({"name": "Acme", "users": [...]})
+control.add_fault(org["id"], kind="503", path="/services/data/*", nth=2)
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ import requests
 
 class ControlError(RuntimeError):
     def __init__(self, response: requests.Response):
-        super().__init__(f"{response.request.method} {response.url} -> {response.status_code}: "
-                         f"{response.text[:500]}")
+        super().__init__(
+            f"{response.request.method} {response.url} -> {response.status_code}: "
+            f"{response.text[:500]}"
+        )
         self.response = response
 
 
 class ControlClient:
-    def __init__(self, base_url: str, session: requests.Session | None = None,
-                 verify: bool | str = True):
+    def __init__(
+        self, base_url: str, session: requests.Session | None = None, verify: bool | str = True
+    ):
         base_url = base_url.rstrip("/")
         if not base_url.endswith("/__emulator"):
             base_url += "/__emulator"
@@ -41,8 +44,9 @@ class ControlClient:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs) -> Any:
-        response = self.session.request(method, self.base_url + path, verify=self.verify,
-                                        timeout=30, **kwargs)
+        response = self.session.request(
+            method, self.base_url + path, verify=self.verify, timeout=30, **kwargs
+        )
         if response.status_code >= 400:
             raise ControlError(response)
         if response.status_code == 204 or not response.content:
@@ -75,16 +79,18 @@ class ControlClient:
         return self._call("PATCH", f"/orgs/{org_id}/settings", json=settings)
 
     # records
-    def list_records(self, org_id: str, sobject: str | None = None,
-                     include_deleted: bool = False) -> list[dict]:
+    def list_records(
+        self, org_id: str, sobject: str | None = None, include_deleted: bool = False
+    ) -> list[dict]:
         params = {"type": sobject} if sobject else {}
         if include_deleted:
             params["include_deleted"] = "1"
         return self._call("GET", f"/orgs/{org_id}/records", params=params)["records"]
 
     def insert_record(self, org_id: str, sobject: str, fields: dict) -> dict:
-        return self._call("POST", f"/orgs/{org_id}/records",
-                          json={"type": sobject, "fields": fields})
+        return self._call(
+            "POST", f"/orgs/{org_id}/records", json={"type": sobject, "fields": fields}
+        )
 
     # API calls and limits
     def api_calls(self, org_id: str) -> dict:
@@ -96,12 +102,20 @@ class ControlClient:
     def limits(self, org_id: str) -> dict:
         return self._call("GET", f"/orgs/{org_id}/limits")
 
-    def set_limits(self, org_id: str, daily_api_requests_max: int | None = None,
-                   daily_api_requests_used: int | None = None) -> dict:
-        return self._call("PUT", f"/orgs/{org_id}/limits", json={
-            "daily_api_requests_max": daily_api_requests_max,
-            "daily_api_requests_used": daily_api_requests_used,
-        })
+    def set_limits(
+        self,
+        org_id: str,
+        daily_api_requests_max: int | None = None,
+        daily_api_requests_used: int | None = None,
+    ) -> dict:
+        return self._call(
+            "PUT",
+            f"/orgs/{org_id}/limits",
+            json={
+                "daily_api_requests_max": daily_api_requests_max,
+                "daily_api_requests_used": daily_api_requests_used,
+            },
+        )
 
     # faults
     def add_fault(self, org_id: str, **rule) -> dict:

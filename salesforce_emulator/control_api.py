@@ -77,8 +77,14 @@ def describe_org(org_id: str) -> dict:
         "settings": org["settings"],
         "limits": limits_of(org),
         "users": [
-            {"id": user["Id"], "username": user["Username"], "email": user["Email"],
-             "name": user["Name"], "active": user["IsActive"], "user_type": user["UserType"]}
+            {
+                "id": user["Id"],
+                "username": user["Username"],
+                "email": user["Email"],
+                "name": user["Name"],
+                "active": user["IsActive"],
+                "user_type": user["UserType"],
+            }
             for user in store.list_users(org["id"])
         ],
         "connected_apps": [app_view(app) for app in store.list_apps(org["id"])],
@@ -91,20 +97,29 @@ def limits_of(org: dict) -> dict:
 
 
 def app_view(app: dict) -> dict:
-    return {"client_id": app["client_id"], "client_secret": app["client_secret"],
-            "name": app["name"], "org_id": app["org_id"], **app["settings"]}
+    return {
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+        "name": app["name"],
+        "org_id": app["org_id"],
+        **app["settings"],
+    }
 
 
 @bp.get("/")
 def overview():
     state = emulator_state()
-    return jsonify({
-        "urls": state.urls.as_dict(),
-        "demo_client_id": DEMO_CLIENT_ID,
-        "orgs": [{"id": org["id"], "name": org["name"], "kind": org["kind"]}
-                 for org in state.store.list_orgs()],
-        "endpoints": ENDPOINTS,
-    })
+    return jsonify(
+        {
+            "urls": state.urls.as_dict(),
+            "demo_client_id": DEMO_CLIENT_ID,
+            "orgs": [
+                {"id": org["id"], "name": org["name"], "kind": org["kind"]}
+                for org in state.store.list_orgs()
+            ],
+            "endpoints": ENDPOINTS,
+        }
+    )
 
 
 @bp.post("/orgs")
@@ -133,7 +148,8 @@ def reset_org(org_id):
 @bp.get("/orgs/<org_id>/records")
 def list_records(org_id):
     records = emulator_state().store.list_records(
-        org_id_param(org_id), request.args.get("type"),
+        org_id_param(org_id),
+        request.args.get("type"),
         include_deleted=request.args.get("include_deleted") in ("1", "true"),
     )
     return jsonify({"totalSize": len(records), "records": records})
@@ -144,8 +160,9 @@ def insert_record(org_id):
     data = body()
     if not data.get("type") or not isinstance(data.get("fields"), dict):
         raise ValueError("expected {type, fields}")
-    record = emulator_state().store.insert_record(org_id_param(org_id), data["type"],
-                                                  data["fields"])
+    record = emulator_state().store.insert_record(
+        org_id_param(org_id), data["type"], data["fields"]
+    )
     return jsonify(record), 201
 
 
@@ -171,8 +188,11 @@ def get_limits(org_id):
 def set_limits(org_id):
     data = body()
     store = emulator_state().store
-    store.set_limits(org_id_param(org_id), data.get("daily_api_requests_max"),
-                     data.get("daily_api_requests_used"))
+    store.set_limits(
+        org_id_param(org_id),
+        data.get("daily_api_requests_max"),
+        data.get("daily_api_requests_used"),
+    )
     return jsonify(limits_of(store.get_org(org_id)))
 
 
@@ -225,9 +245,16 @@ def get_app(client_id):
     return jsonify(app_view(app))
 
 
-APP_SETTINGS = {"callback_urls", "scopes", "rotate_refresh_tokens", "require_secret",
-                "require_secret_for_refresh", "allow_password_grant", "max_refresh_tokens",
-                "client_secret"}
+APP_SETTINGS = {
+    "callback_urls",
+    "scopes",
+    "rotate_refresh_tokens",
+    "require_secret",
+    "require_secret_for_refresh",
+    "allow_password_grant",
+    "max_refresh_tokens",
+    "client_secret",
+}
 
 
 @bp.patch("/apps/<client_id>")

@@ -109,9 +109,19 @@ def add_rule(store: Store, org_id: str, data: dict[str, Any]) -> dict[str, Any]:
         cursor = conn.execute(
             "INSERT INTO fault_rules (org_id, method, path, path_regex, kind, params, "
             "probability, seed, nth, times, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (org["id"], rule["method"], rule["path"], rule["path_regex"], rule["kind"],
-             json.dumps(rule["params"]), rule["probability"], rule["seed"], rule["nth"],
-             rule["times"], store.now()),
+            (
+                org["id"],
+                rule["method"],
+                rule["path"],
+                rule["path_regex"],
+                rule["kind"],
+                json.dumps(rule["params"]),
+                rule["probability"],
+                rule["seed"],
+                rule["nth"],
+                rule["times"],
+                store.now(),
+            ),
         )
         row = conn.execute("SELECT * FROM fault_rules WHERE id = ?", (cursor.lastrowid,)).fetchone()
     return rule_from_row(row)
@@ -193,28 +203,39 @@ def resolve_org(store: Store, req: Request) -> str | None:
     token = auth.bearer_token(req)
     lookups: list[tuple[str, str]] = []
     if token:
-        lookups.append(("SELECT org_id FROM access_tokens WHERE token_hash = ?",
-                        tokens.hash_token(token)))
+        lookups.append(
+            ("SELECT org_id FROM access_tokens WHERE token_hash = ?", tokens.hash_token(token))
+        )
     parts = req.path.strip("/").split("/")
     if len(parts) == 3 and parts[0] == "id":
-        lookups.append(("SELECT id AS org_id FROM orgs WHERE substr(id, 1, 15) = substr(?, 1, 15)",
-                        parts[1]))
+        lookups.append(
+            ("SELECT id AS org_id FROM orgs WHERE substr(id, 1, 15) = substr(?, 1, 15)", parts[1])
+        )
     values = req.values if req.path.startswith("/services/oauth2/") else {}
     for field, sql in (
         ("refresh_token", "SELECT org_id FROM refresh_tokens WHERE token_hash = ?"),
-        ("token", "SELECT org_id FROM refresh_tokens WHERE token_hash = ? "
-                  "UNION ALL SELECT org_id FROM access_tokens WHERE token_hash = ?"),
+        (
+            "token",
+            "SELECT org_id FROM refresh_tokens WHERE token_hash = ? "
+            "UNION ALL SELECT org_id FROM access_tokens WHERE token_hash = ?",
+        ),
         ("code", "SELECT org_id FROM auth_codes WHERE token_hash = ?"),
     ):
         if values.get(field):
-            lookups.append((sql.replace("token_hash", "code_hash") if field == "code" else sql,
-                            tokens.hash_token(values[field])))
+            lookups.append(
+                (
+                    sql.replace("token_hash", "code_hash") if field == "code" else sql,
+                    tokens.hash_token(values[field]),
+                )
+            )
     if values.get("username"):
-        lookups.append(("SELECT org_id FROM credentials WHERE username = ?",
-                        values["username"].strip()))
+        lookups.append(
+            ("SELECT org_id FROM credentials WHERE username = ?", values["username"].strip())
+        )
     if values.get("client_id"):
-        lookups.append(("SELECT org_id FROM connected_apps WHERE client_id = ?",
-                        values["client_id"]))
+        lookups.append(
+            ("SELECT org_id FROM connected_apps WHERE client_id = ?", values["client_id"])
+        )
     if not lookups:
         return None
     with store.reading() as conn:

@@ -38,9 +38,19 @@ def session_cookie_name(host_kind: str) -> str:
 
 # ---- /services/oauth2/authorize -------------------------------------------------------------
 
-AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state",
-                    "code_challenge", "code_challenge_method", "prompt", "display", "login_hint",
-                    "nonce")
+AUTHORIZE_PARAMS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "prompt",
+    "display",
+    "login_hint",
+    "nonce",
+)
 
 
 def with_query(url: str, params: dict[str, str]) -> str:
@@ -50,8 +60,10 @@ def with_query(url: str, params: dict[str, str]) -> str:
 
 def redirect_error(params: dict[str, str], error: str, description: str) -> Response:
     return redirect(
-        with_query(params["redirect_uri"], {"error": error, "error_description": description,
-                                            "state": params.get("state")}),
+        with_query(
+            params["redirect_uri"],
+            {"error": error, "error_description": description, "state": params.get("state")},
+        ),
         code=302,
     )
 
@@ -92,8 +104,7 @@ def authorize():
         return handle_consent(params, app, user, host_kind, scope)
     if user is None or (step is None and "login" in prompts):
         return render_login(params, host_kind)
-    return render_template("approve.html", params=params, app=app, user=user,
-                           scopes=scope.split())
+    return render_template("approve.html", params=params, app=app, user=user, scopes=scope.split())
 
 
 def users_for_host(host_kind: str) -> list[dict]:
@@ -107,9 +118,14 @@ def users_for_host(host_kind: str) -> list[dict]:
 
 
 def render_login(params: dict[str, str], host_kind: str, error: str | None = None, status=200):
-    body = render_template("login.html", params=params, users=users_for_host(host_kind),
-                           error=error, host_kind=host_kind,
-                           username=request.form.get("username", params.get("login_hint", "")))
+    body = render_template(
+        "login.html",
+        params=params,
+        users=users_for_host(host_kind),
+        error=error,
+        host_kind=host_kind,
+        username=request.form.get("username", params.get("login_hint", "")),
+    )
     return body, status
 
 
@@ -117,13 +133,17 @@ def handle_login(params, app, host_kind, scope):
     store = emulator_state().store
     username = (request.form.get("username") or "").strip()
     creds = store.find_credentials(username) if username else None
-    ok = creds is not None and orgs.check_password(request.form.get("password", ""),
-                                                   creds["password_hash"])
+    ok = creds is not None and orgs.check_password(
+        request.form.get("password", ""), creds["password_hash"]
+    )
     user = store.get_record(creds["org_id"], creds["user_id"]) if ok else None
     if ok:
         org = store.get_org(creds["org_id"])
-        ok = (tokens.host_allows_org(host_kind, org["kind"]) and user["IsActive"]
-              and user["UserType"] == "Standard")
+        ok = (
+            tokens.host_allows_org(host_kind, org["kind"])
+            and user["IsActive"]
+            and user["UserType"] == "Standard"
+        )
     if not ok:
         return render_login(params, host_kind, error=LOGIN_FAILED)
     sid = secrets.token_urlsafe(32)
@@ -133,10 +153,16 @@ def handle_login(params, app, host_kind, scope):
             "VALUES (?, ?, ?, ?, ?)",
             (tokens.hash_token(sid), creds["org_id"], creds["user_id"], host_kind, store.now()),
         )
-    response = Response(render_template("approve.html", params=params, app=app, user=user,
-                                        scopes=scope.split()))
-    response.set_cookie(session_cookie_name(host_kind), sid, httponly=True, samesite="Lax",
-                        secure=request.scheme == "https")
+    response = Response(
+        render_template("approve.html", params=params, app=app, user=user, scopes=scope.split())
+    )
+    response.set_cookie(
+        session_cookie_name(host_kind),
+        sid,
+        httponly=True,
+        samesite="Lax",
+        secure=request.scheme == "https",
+    )
     return response
 
 
@@ -160,12 +186,18 @@ def handle_consent(params, app, user, host_kind, scope):
     if "oaapprove" not in request.form:
         return redirect_error(params, "access_denied", "end-user denied authorization")
     code = tokens.create_code(
-        emulator_state().store, client_id=app["client_id"], org_id=user["_org_id"],
-        user_id=user["Id"], redirect_uri=params["redirect_uri"], scope=scope,
-        code_challenge=params.get("code_challenge"), host_kind=host_kind,
+        emulator_state().store,
+        client_id=app["client_id"],
+        org_id=user["_org_id"],
+        user_id=user["Id"],
+        redirect_uri=params["redirect_uri"],
+        scope=scope,
+        code_challenge=params.get("code_challenge"),
+        host_kind=host_kind,
     )
-    return redirect(with_query(params["redirect_uri"], {"code": code,
-                                                        "state": params.get("state")}), code=302)
+    return redirect(
+        with_query(params["redirect_uri"], {"code": code, "state": params.get("state")}), code=302
+    )
 
 
 # ---- /services/oauth2/token -----------------------------------------------------------------
@@ -208,14 +240,18 @@ def token():
     body = {"access_token": grant.access_token}
     if grant.refresh_token:
         body["refresh_token"] = grant.refresh_token
-    body.update({
-        "signature": tokens.token_signature(grant.client_secret, identity_url, grant.issued_at_ms),
-        "scope": grant.scope,
-        "instance_url": state.urls.instance_url,
-        "id": identity_url,
-        "token_type": "Bearer",
-        "issued_at": str(grant.issued_at_ms),
-    })
+    body.update(
+        {
+            "signature": tokens.token_signature(
+                grant.client_secret, identity_url, grant.issued_at_ms
+            ),
+            "scope": grant.scope,
+            "instance_url": state.urls.instance_url,
+            "id": identity_url,
+            "token_type": "Bearer",
+            "issued_at": str(grant.issued_at_ms),
+        }
+    )
     return sf_json(body)
 
 
@@ -310,9 +346,13 @@ def identity(org_id: str, user_id: str):
         "last_name": user["LastName"],
         "timezone": user["TimeZoneSidKey"],
         "photos": photos(user["Id"]),
-        "addr_street": None, "addr_city": None, "addr_state": None,
-        "addr_country": None, "addr_zip": None,
-        "mobile_phone": None, "mobile_phone_verified": False,
+        "addr_street": None,
+        "addr_city": None,
+        "addr_state": None,
+        "addr_country": None,
+        "addr_zip": None,
+        "mobile_phone": None,
+        "mobile_phone_verified": False,
         "is_lightning_login_user": False,
         "status": {"created_date": None, "body": None},
         "urls": user_urls(context.org_id, user["Id"], version),
@@ -367,18 +407,20 @@ def userinfo():
 @bp.get("/.well-known/openid-configuration")
 def openid_configuration():
     base = emulator_state().urls.base_for(current_host_kind())
-    return sf_json({
-        "issuer": base,
-        "authorization_endpoint": f"{base}/services/oauth2/authorize",
-        "token_endpoint": f"{base}/services/oauth2/token",
-        "revocation_endpoint": f"{base}/services/oauth2/revoke",
-        "userinfo_endpoint": f"{base}/services/oauth2/userinfo",
-        "response_types_supported": ["code"],
-        "grant_types_supported": sorted(GRANTS),
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        "scopes_supported": orgs.DEFAULT_SCOPES,
-    })
+    return sf_json(
+        {
+            "issuer": base,
+            "authorization_endpoint": f"{base}/services/oauth2/authorize",
+            "token_endpoint": f"{base}/services/oauth2/token",
+            "revocation_endpoint": f"{base}/services/oauth2/revoke",
+            "userinfo_endpoint": f"{base}/services/oauth2/userinfo",
+            "response_types_supported": ["code"],
+            "grant_types_supported": sorted(GRANTS),
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "scopes_supported": orgs.DEFAULT_SCOPES,
+        }
+    )
 
 
 def constant_time_equal(a: str, b: str) -> bool:

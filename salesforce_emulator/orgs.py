@@ -128,8 +128,12 @@ def build_org(
 
 def default_admin(spec: dict[str, Any]) -> dict[str, Any]:
     slug = "".join(ch for ch in spec["name"].lower() if ch.isalnum()) or "org"
-    return {"username": f"admin@{slug}.test", "first_name": "Org", "last_name": "Admin",
-            "profile": "System Administrator"}
+    return {
+        "username": f"admin@{slug}.test",
+        "first_name": "Org",
+        "last_name": "Admin",
+        "profile": "System Administrator",
+    }
 
 
 def create_profiles(
@@ -153,9 +157,7 @@ def create_user(
     profiles: dict[str, str],
 ) -> str:
     username = user["username"]
-    taken = conn.execute(
-        "SELECT 1 FROM credentials WHERE username = ?", (username,)
-    ).fetchone()
+    taken = conn.execute("SELECT 1 FROM credentials WHERE username = ?", (username,)).fetchone()
     if taken:
         raise Conflict(f"username {username} is taken (usernames are unique across orgs)")
     first = user.get("first_name", "")

@@ -33,22 +33,54 @@ def demo_org_spec(callback_urls: list[str] | None = None) -> dict[str, Any]:
         "my_domain": "lemontaps-demo",
         "limits": {"daily_api_requests_max": 15000, "daily_api_requests_used": 0},
         "users": [
-            {"ref": "admin", "username": DEMO_ADMIN_USERNAME, "first_name": "Dana",
-             "last_name": "Admin", "profile": "System Administrator"},
-            {"ref": "anna", "username": "anna@demo.lemontaps.test", "first_name": "Anna",
-             "last_name": "Schmidt", "profile": "Standard User", "title": "Sales Rep"},
-            {"ref": "ben", "username": "ben@demo.lemontaps.test", "first_name": "Ben",
-             "last_name": "Weber", "profile": "Standard User", "title": "Sales Rep"},
-            {"ref": "inactive", "username": "former@demo.lemontaps.test", "first_name": "Frank",
-             "last_name": "Former", "profile": "Standard User", "active": False},
-            {"ref": "partner", "username": "partner@demo.lemontaps.test", "first_name": "Paula",
-             "last_name": "Partner", "profile": "Partner Community User",
-             "user_type": "PowerPartner"},
+            {
+                "ref": "admin",
+                "username": DEMO_ADMIN_USERNAME,
+                "first_name": "Dana",
+                "last_name": "Admin",
+                "profile": "System Administrator",
+            },
+            {
+                "ref": "anna",
+                "username": "anna@demo.lemontaps.test",
+                "first_name": "Anna",
+                "last_name": "Schmidt",
+                "profile": "Standard User",
+                "title": "Sales Rep",
+            },
+            {
+                "ref": "ben",
+                "username": "ben@demo.lemontaps.test",
+                "first_name": "Ben",
+                "last_name": "Weber",
+                "profile": "Standard User",
+                "title": "Sales Rep",
+            },
+            {
+                "ref": "inactive",
+                "username": "former@demo.lemontaps.test",
+                "first_name": "Frank",
+                "last_name": "Former",
+                "profile": "Standard User",
+                "active": False,
+            },
+            {
+                "ref": "partner",
+                "username": "partner@demo.lemontaps.test",
+                "first_name": "Paula",
+                "last_name": "Partner",
+                "profile": "Partner Community User",
+                "user_type": "PowerPartner",
+            },
         ],
         "connected_apps": [
-            {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
-             "name": "Lemontaps", "callback_urls": callbacks,
-             "client_credentials_user": DEMO_ADMIN_USERNAME},
+            {
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "name": "Lemontaps",
+                "callback_urls": callbacks,
+                "client_credentials_user": DEMO_ADMIN_USERNAME,
+            },
         ],
         "records": demo_records(),
     }
@@ -56,39 +88,132 @@ def demo_org_spec(callback_urls: list[str] | None = None) -> dict[str, Any]:
 
 def demo_records() -> list[dict[str, Any]]:
     return [
-        {"ref": "acct", "type": "Account", "fields": {"Name": "Example Corp",
-         "Website": "https://example.com", "OwnerId": "$ref:ben"}},
-        {"ref": "campaign", "type": "Campaign", "fields": {"Name": "Trade Fair 2026",
-         "IsActive": True, "Status": "In Progress", "Type": "Trade Show",
-         "OwnerId": "$ref:admin"}},
-        {"type": "CampaignMemberStatus", "fields": {"CampaignId": "$ref:campaign",
-         "Label": "Sent", "IsDefault": True, "HasResponded": False, "SortOrder": 1}},
-        {"type": "CampaignMemberStatus", "fields": {"CampaignId": "$ref:campaign",
-         "Label": "Responded", "IsDefault": False, "HasResponded": True, "SortOrder": 2}},
-        {"type": "CampaignMemberStatus", "fields": {"CampaignId": "$ref:campaign",
-         "Label": "Met at booth", "IsDefault": False, "HasResponded": True, "SortOrder": 3}},
-        {"ref": "dupLead", "type": "Lead", "fields": {"FirstName": "Dora", "LastName": "Duplicate",
-         "Company": "Example Corp", "Email": "dup.lead@example.com",
-         "Status": "Open - Not Contacted", "LeadSource": "Web", "OwnerId": "$ref:anna",
-         "IsConverted": False}},
-        {"type": "Lead", "fields": {"FirstName": "Oskar", "LastName": "Open",
-         "Company": "Open Leads GmbH", "Email": "oskar@openleads.example",
-         "Status": "Working - Contacted", "OwnerId": "$ref:ben", "IsConverted": False}},
-        {"ref": "dupContact", "type": "Contact", "fields": {"FirstName": "Carl",
-         "LastName": "Contact", "Email": "dup.contact@example.com", "AccountId": "$ref:acct",
-         "OwnerId": "$ref:ben"}},
-        {"ref": "convertedContact", "type": "Contact", "fields": {"FirstName": "Conny",
-         "LastName": "Converted", "Email": "conny@example.com", "AccountId": "$ref:acct",
-         "OwnerId": "$ref:anna"}},
-        {"type": "Lead", "fields": {"FirstName": "Conny", "LastName": "Converted",
-         "Company": "Example Corp", "Email": "conny@example.com",
-         "Status": "Closed - Converted", "OwnerId": "$ref:anna", "IsConverted": True,
-         "ConvertedDate": "2026-01-15", "ConvertedContactId": "$ref:convertedContact",
-         "ConvertedAccountId": "$ref:acct"}},
-        {"type": "CampaignMember", "fields": {"CampaignId": "$ref:campaign",
-         "LeadId": "$ref:dupLead", "Status": "Sent", "HasResponded": False}},
-        {"type": "AssignmentRule", "fields": {"Name": "Standard Lead Assignment",
-         "SobjectType": "Lead", "Active": False}},
+        {
+            "ref": "acct",
+            "type": "Account",
+            "fields": {
+                "Name": "Example Corp",
+                "Website": "https://example.com",
+                "OwnerId": "$ref:ben",
+            },
+        },
+        {
+            "ref": "campaign",
+            "type": "Campaign",
+            "fields": {
+                "Name": "Trade Fair 2026",
+                "IsActive": True,
+                "Status": "In Progress",
+                "Type": "Trade Show",
+                "OwnerId": "$ref:admin",
+            },
+        },
+        {
+            "type": "CampaignMemberStatus",
+            "fields": {
+                "CampaignId": "$ref:campaign",
+                "Label": "Sent",
+                "IsDefault": True,
+                "HasResponded": False,
+                "SortOrder": 1,
+            },
+        },
+        {
+            "type": "CampaignMemberStatus",
+            "fields": {
+                "CampaignId": "$ref:campaign",
+                "Label": "Responded",
+                "IsDefault": False,
+                "HasResponded": True,
+                "SortOrder": 2,
+            },
+        },
+        {
+            "type": "CampaignMemberStatus",
+            "fields": {
+                "CampaignId": "$ref:campaign",
+                "Label": "Met at booth",
+                "IsDefault": False,
+                "HasResponded": True,
+                "SortOrder": 3,
+            },
+        },
+        {
+            "ref": "dupLead",
+            "type": "Lead",
+            "fields": {
+                "FirstName": "Dora",
+                "LastName": "Duplicate",
+                "Company": "Example Corp",
+                "Email": "dup.lead@example.com",
+                "Status": "Open - Not Contacted",
+                "LeadSource": "Web",
+                "OwnerId": "$ref:anna",
+                "IsConverted": False,
+            },
+        },
+        {
+            "type": "Lead",
+            "fields": {
+                "FirstName": "Oskar",
+                "LastName": "Open",
+                "Company": "Open Leads GmbH",
+                "Email": "oskar@openleads.example",
+                "Status": "Working - Contacted",
+                "OwnerId": "$ref:ben",
+                "IsConverted": False,
+            },
+        },
+        {
+            "ref": "dupContact",
+            "type": "Contact",
+            "fields": {
+                "FirstName": "Carl",
+                "LastName": "Contact",
+                "Email": "dup.contact@example.com",
+                "AccountId": "$ref:acct",
+                "OwnerId": "$ref:ben",
+            },
+        },
+        {
+            "ref": "convertedContact",
+            "type": "Contact",
+            "fields": {
+                "FirstName": "Conny",
+                "LastName": "Converted",
+                "Email": "conny@example.com",
+                "AccountId": "$ref:acct",
+                "OwnerId": "$ref:anna",
+            },
+        },
+        {
+            "type": "Lead",
+            "fields": {
+                "FirstName": "Conny",
+                "LastName": "Converted",
+                "Company": "Example Corp",
+                "Email": "conny@example.com",
+                "Status": "Closed - Converted",
+                "OwnerId": "$ref:anna",
+                "IsConverted": True,
+                "ConvertedDate": "2026-01-15",
+                "ConvertedContactId": "$ref:convertedContact",
+                "ConvertedAccountId": "$ref:acct",
+            },
+        },
+        {
+            "type": "CampaignMember",
+            "fields": {
+                "CampaignId": "$ref:campaign",
+                "LeadId": "$ref:dupLead",
+                "Status": "Sent",
+                "HasResponded": False,
+            },
+        },
+        {
+            "type": "AssignmentRule",
+            "fields": {"Name": "Standard Lead Assignment", "SobjectType": "Lead", "Active": False},
+        },
     ]
 
 
@@ -98,8 +223,13 @@ def sandbox_org_spec() -> dict[str, Any]:
     production = demo_org_spec()
     users = []
     for user in production["users"]:
-        users.append({**user, "username": user["username"] + SANDBOX_SUFFIX,
-                      "email": user["username"] + ".invalid"})
+        users.append(
+            {
+                **user,
+                "username": user["username"] + SANDBOX_SUFFIX,
+                "email": user["username"] + ".invalid",
+            }
+        )
     return {
         "name": SANDBOX_ORG_NAME,
         "kind": "sandbox",
@@ -107,9 +237,18 @@ def sandbox_org_spec() -> dict[str, Any]:
         "limits": {"daily_api_requests_max": 5000000, "daily_api_requests_used": 0},
         "users": users,
         "records": [
-            {"type": "Lead", "fields": {"FirstName": "Sandy", "LastName": "Sandbox",
-             "Company": "Sandbox Corp", "Email": "sandy@example.com.invalid",
-             "Status": "Open - Not Contacted", "OwnerId": "$ref:admin", "IsConverted": False}},
+            {
+                "type": "Lead",
+                "fields": {
+                    "FirstName": "Sandy",
+                    "LastName": "Sandbox",
+                    "Company": "Sandbox Corp",
+                    "Email": "sandy@example.com.invalid",
+                    "Status": "Open - Not Contacted",
+                    "OwnerId": "$ref:admin",
+                    "IsConverted": False,
+                },
+            },
         ],
     }
 

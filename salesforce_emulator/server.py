@@ -68,7 +68,7 @@ def make_self_signed_cert(directory: str) -> tuple[str, str]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -78,10 +78,12 @@ def make_self_signed_cert(directory: str) -> tuple[str, str]:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=30))
         .add_extension(
-            x509.SubjectAlternativeName([
-                x509.DNSName("localhost"),
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            ]),
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -90,11 +92,13 @@ def make_self_signed_cert(directory: str) -> tuple[str, str]:
     cert_path = Path(directory, "sf-emulator-cert.pem")
     key_path = Path(directory, "sf-emulator-key.pem")
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return str(cert_path), str(key_path)
 
 
@@ -131,8 +135,12 @@ class EmulatorServer:
 
     def serve_forever_in_threads(self) -> None:
         for kind, server in self.servers.items():
-            thread = threading.Thread(target=server.serve_forever, name=f"sf-emulator-{kind}",
-                                      kwargs={"poll_interval": 0.1}, daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                name=f"sf-emulator-{kind}",
+                kwargs={"poll_interval": 0.1},
+                daemon=True,
+            )
             thread.start()
             self._threads.append(thread)
 
@@ -171,8 +179,9 @@ def build_server(
     """Bind the three ports (``port=0``: three ephemeral ports) and point the app's URLs at them."""
     owns_app = app is None
     if app is None:
-        app = create_emulator_app(db_path, seed_demo=seed_demo, callback_urls=callback_urls,
-                                  **options)
+        app = create_emulator_app(
+            db_path, seed_demo=seed_demo, callback_urls=callback_urls, **options
+        )
     tempdir = cert_path = None
     ssl_context = None
     if https:
@@ -185,8 +194,14 @@ def build_server(
     try:
         for kind, offset in PORT_OFFSETS.items():
             wsgi = HangThenDrop(HostKindMiddleware(app, kind))
-            servers[kind] = make_server(host, port + offset if port else 0, wsgi, threaded=True,
-                                        request_handler=handler, ssl_context=ssl_context)
+            servers[kind] = make_server(
+                host,
+                port + offset if port else 0,
+                wsgi,
+                threaded=True,
+                request_handler=handler,
+                ssl_context=ssl_context,
+            )
     except BaseException:
         for server in servers.values():
             server.server_close()
@@ -196,8 +211,9 @@ def build_server(
     urls.login_url = f"{scheme}://{host}:{servers['production'].server_port}"
     urls.sandbox_url = f"{scheme}://{host}:{servers['sandbox'].server_port}"
     urls.instance_url = f"{scheme}://{host}:{servers['instance'].server_port}"
-    return EmulatorServer(app=app, servers=servers, cert_path=cert_path, _tempdir=tempdir,
-                          _owns_app=owns_app)
+    return EmulatorServer(
+        app=app, servers=servers, cert_path=cert_path, _tempdir=tempdir, _owns_app=owns_app
+    )
 
 
 def start_in_thread(host: str = "127.0.0.1", port: int = 0, **kwargs) -> EmulatorServer:
@@ -219,8 +235,15 @@ def serve(
     **options,
 ) -> None:
     """Serve until interrupted (blocking)."""
-    server = build_server(host, port, https=https, db_path=db_path, seed_demo=seed_demo,
-                          callback_urls=callback_urls, **options)
+    server = build_server(
+        host,
+        port,
+        https=https,
+        db_path=db_path,
+        seed_demo=seed_demo,
+        callback_urls=callback_urls,
+        **options,
+    )
     if on_ready is not None:
         on_ready(server)
     server.serve_forever_in_threads()

@@ -171,8 +171,15 @@ def redeem_code(
     scope = row["scope"]
     wants_refresh = bool({"refresh_token", "offline_access"} & set(scope.split()))
     return issue(
-        store, conn, app, row["org_id"], row["user_id"], scope, host_kind,
-        family_id=hash_token(code + "#family"), code_hash=code_hash,
+        store,
+        conn,
+        app,
+        row["org_id"],
+        row["user_id"],
+        scope,
+        host_kind,
+        family_id=hash_token(code + "#family"),
+        code_hash=code_hash,
         with_refresh=wants_refresh,
     )
 
@@ -189,9 +196,7 @@ def redeem_refresh_token(
     store: Store, conn: sqlite3.Connection, form: dict[str, str], host_kind: str
 ) -> Grant | OAuthError:
     app = load_app(conn, form.get("client_id"))
-    check_secret(
-        app, form.get("client_secret"), app["settings"]["require_secret_for_refresh"]
-    )
+    check_secret(app, form.get("client_secret"), app["settings"]["require_secret_for_refresh"])
     presented = form.get("refresh_token") or ""
     row = conn.execute(
         "SELECT * FROM refresh_tokens WHERE token_hash = ?", (hash_token(presented),)
@@ -216,8 +221,16 @@ def redeem_refresh_token(
             (now, row["token_hash"]),
         )
     grant = issue(
-        store, conn, app, row["org_id"], row["user_id"], row["scope"], row["host_kind"],
-        family_id=row["family_id"], code_hash=row["code_hash"], with_refresh=rotate,
+        store,
+        conn,
+        app,
+        row["org_id"],
+        row["user_id"],
+        row["scope"],
+        row["host_kind"],
+        family_id=row["family_id"],
+        code_hash=row["code_hash"],
+        with_refresh=rotate,
     )
     # The response's host is where the token family lives, not where it was refreshed.
     return grant
@@ -232,16 +245,30 @@ def password_grant(store: Store, form: dict[str, str], host_kind: str) -> Grant:
         creds = conn.execute(
             "SELECT * FROM credentials WHERE username = ?", ((form.get("username") or "").strip(),)
         ).fetchone()
-        if creds is None or not orgs.check_password(form.get("password") or "", creds["password_hash"]):
+        if creds is None or not orgs.check_password(
+            form.get("password") or "", creds["password_hash"]
+        ):
             raise OAuthError("invalid_grant", AUTH_FAILURE)
         org = store.org_in(conn, creds["org_id"])
         if not host_allows_org(host_kind, org["kind"]):
             raise OAuthError("invalid_grant", AUTH_FAILURE)
         if not load_user(conn, creds["user_id"])["IsActive"]:
             raise OAuthError("invalid_grant", "inactive user")
-        scope = " ".join(s for s in app["settings"]["scopes"] if s not in ("refresh_token", "offline_access"))
-        return issue(store, conn, app, org["id"], creds["user_id"], scope, host_kind,
-                     family_id=None, code_hash=None, with_refresh=False)
+        scope = " ".join(
+            s for s in app["settings"]["scopes"] if s not in ("refresh_token", "offline_access")
+        )
+        return issue(
+            store,
+            conn,
+            app,
+            org["id"],
+            creds["user_id"],
+            scope,
+            host_kind,
+            family_id=None,
+            code_hash=None,
+            with_refresh=False,
+        )
 
 
 def client_credentials_grant(store: Store, form: dict[str, str], host_kind: str) -> Grant:
@@ -257,9 +284,21 @@ def client_credentials_grant(store: Store, form: dict[str, str], host_kind: str)
         user = load_user(conn, user_id)
         if not user["IsActive"]:
             raise OAuthError("invalid_grant", "inactive user")
-        scope = " ".join(s for s in app["settings"]["scopes"] if s not in ("refresh_token", "offline_access"))
-        return issue(store, conn, app, user["_org_id"], user_id, scope, host_kind,
-                     family_id=None, code_hash=None, with_refresh=False)
+        scope = " ".join(
+            s for s in app["settings"]["scopes"] if s not in ("refresh_token", "offline_access")
+        )
+        return issue(
+            store,
+            conn,
+            app,
+            user["_org_id"],
+            user_id,
+            scope,
+            host_kind,
+            family_id=None,
+            code_hash=None,
+            with_refresh=False,
+        )
 
 
 def issue(
@@ -280,8 +319,18 @@ def issue(
     conn.execute(
         "INSERT INTO access_tokens (token_hash, family_id, client_id, org_id, user_id, scope, "
         "host_kind, code_hash, issued_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (hash_token(access), family_id, app["client_id"], org_id, user_id, scope, host_kind,
-         code_hash, now, now),
+        (
+            hash_token(access),
+            family_id,
+            app["client_id"],
+            org_id,
+            user_id,
+            scope,
+            host_kind,
+            code_hash,
+            now,
+            now,
+        ),
     )
     refresh_token = None
     if with_refresh and family_id:
@@ -289,14 +338,30 @@ def issue(
         conn.execute(
             "INSERT INTO refresh_tokens (token_hash, family_id, client_id, org_id, user_id, scope, "
             "host_kind, code_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (hash_token(refresh_token), family_id, app["client_id"], org_id, user_id, scope,
-             host_kind, code_hash, now),
+            (
+                hash_token(refresh_token),
+                family_id,
+                app["client_id"],
+                org_id,
+                user_id,
+                scope,
+                host_kind,
+                code_hash,
+                now,
+            ),
         )
         enforce_refresh_token_cap(conn, now, app, user_id)
-    return Grant(org_id=org_id, user_id=user_id, client_id=app["client_id"],
-                 client_secret=app["client_secret"], scope=scope, host_kind=host_kind,
-                 access_token=access, refresh_token=refresh_token,
-                 issued_at_ms=int(now * 1000))
+    return Grant(
+        org_id=org_id,
+        user_id=user_id,
+        client_id=app["client_id"],
+        client_secret=app["client_secret"],
+        scope=scope,
+        host_kind=host_kind,
+        access_token=access,
+        refresh_token=refresh_token,
+        issued_at_ms=int(now * 1000),
+    )
 
 
 def enforce_refresh_token_cap(
@@ -388,9 +453,14 @@ def validate_access_token(
             conn.execute(
                 "UPDATE access_tokens SET last_used_at = ? WHERE token_hash = ?", (now, token_hash)
             )
-    return AccessContext(org_id=row["org_id"], user_id=row["user_id"],
-                         client_id=row["client_id"], scope=row["scope"],
-                         host_kind=row["host_kind"], token_hash=token_hash)
+    return AccessContext(
+        org_id=row["org_id"],
+        user_id=row["user_id"],
+        client_id=row["client_id"],
+        scope=row["scope"],
+        host_kind=row["host_kind"],
+        token_hash=token_hash,
+    )
 
 
 def token_stats(store: Store, org_id: str) -> dict[str, Any]:
@@ -425,7 +495,16 @@ def create_code(
         conn.execute(
             "INSERT INTO auth_codes (code_hash, client_id, org_id, user_id, redirect_uri, scope, "
             "code_challenge, host_kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (hash_token(code), client_id, org_id, user_id, redirect_uri, scope,
-             code_challenge or None, host_kind, store.now()),
+            (
+                hash_token(code),
+                client_id,
+                org_id,
+                user_id,
+                redirect_uri,
+                scope,
+                code_challenge or None,
+                host_kind,
+                store.now(),
+            ),
         )
     return code

@@ -57,8 +57,9 @@ def submit(session, response, form_id, button_id, **fields):
     data = {**form["fields"], **fields}
     name, value = form["buttons"][button_id]
     data[name] = value
-    return session.post(urljoin(response.url, form["action"]), data=data,
-                        allow_redirects=False, timeout=10)
+    return session.post(
+        urljoin(response.url, form["action"]), data=data, allow_redirects=False, timeout=10
+    )
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -68,8 +69,13 @@ def pkce_pair() -> tuple[str, str]:
 
 
 def authorize_url(base: str, **params) -> str:
-    query = {"response_type": "code", "client_id": DEMO_CLIENT_ID, "redirect_uri": CALLBACK,
-             "scope": "api refresh_token", "state": "st-123"}
+    query = {
+        "response_type": "code",
+        "client_id": DEMO_CLIENT_ID,
+        "redirect_uri": CALLBACK,
+        "scope": "api refresh_token",
+        "state": "st-123",
+    }
     query.update({k: v for k, v in params.items() if v is not None})
     return f"{base}/services/oauth2/authorize?{urlencode(query)}"
 
@@ -97,8 +103,13 @@ def callback_params(response) -> dict[str, str]:
 
 
 def exchange(session, base, code, verifier=None, **overrides):
-    data = {"grant_type": "authorization_code", "code": code, "client_id": DEMO_CLIENT_ID,
-            "client_secret": DEMO_CLIENT_SECRET, "redirect_uri": CALLBACK}
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": DEMO_CLIENT_ID,
+        "client_secret": DEMO_CLIENT_SECRET,
+        "redirect_uri": CALLBACK,
+    }
     if verifier:
         data["code_verifier"] = verifier
     data.update(overrides)
@@ -115,14 +126,22 @@ def connect(session, base, username=ADMIN, **params) -> dict:
 
 
 def refresh(session, base, refresh_token, **overrides):
-    data = {"grant_type": "refresh_token", "refresh_token": refresh_token,
-            "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET, **overrides}
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": DEMO_CLIENT_ID,
+        "client_secret": DEMO_CLIENT_SECRET,
+        **overrides,
+    }
     return session.post(f"{base}/services/oauth2/token", data=data, timeout=10)
 
 
 def userinfo(session, base, access_token):
-    return session.get(f"{base}/services/oauth2/userinfo",
-                       headers={"Authorization": f"Bearer {access_token}"}, timeout=10)
+    return session.get(
+        f"{base}/services/oauth2/userinfo",
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=10,
+    )
 
 
 @pytest.fixture
@@ -145,14 +164,20 @@ def control(server, http):
 
 @pytest.fixture
 def demo_org_id(server):
-    return next(org["id"] for org in emulator_state(server.app).store.list_orgs()
-                if org["kind"] == "production")
+    return next(
+        org["id"]
+        for org in emulator_state(server.app).store.list_orgs()
+        if org["kind"] == "production"
+    )
 
 
 @pytest.fixture
 def sandbox_org_id(server):
-    return next(org["id"] for org in emulator_state(server.app).store.list_orgs()
-                if org["kind"] == "sandbox")
+    return next(
+        org["id"]
+        for org in emulator_state(server.app).store.list_orgs()
+        if org["kind"] == "sandbox"
+    )
 
 
 @pytest.fixture

@@ -12,16 +12,36 @@ from salesforce_emulator.state import emulator_state
 
 SPEC = {
     "name": "Acme Test",
-    "users": [{"username": "boss@acme.test", "first_name": "Bo", "last_name": "Ss",
-               "profile": "System Administrator", "password": "acme-pass"},
-              {"username": "gone@acme.test", "last_name": "Gone", "active": False}],
-    "connected_apps": [{"client_id": "acme-app", "client_secret": "acme-secret",
-                        "callback_urls": ["http://127.0.0.1:5000/integrations/salesforce/callback"],
-                        "rotate_refresh_tokens": True}],
+    "users": [
+        {
+            "username": "boss@acme.test",
+            "first_name": "Bo",
+            "last_name": "Ss",
+            "profile": "System Administrator",
+            "password": "acme-pass",
+        },
+        {"username": "gone@acme.test", "last_name": "Gone", "active": False},
+    ],
+    "connected_apps": [
+        {
+            "client_id": "acme-app",
+            "client_secret": "acme-secret",
+            "callback_urls": ["http://127.0.0.1:5000/integrations/salesforce/callback"],
+            "rotate_refresh_tokens": True,
+        }
+    ],
     "limits": {"daily_api_requests_max": 100, "daily_api_requests_used": 7},
-    "records": [{"ref": "acct", "type": "Account", "fields": {"Name": "Acme"}},
-                {"type": "Contact", "fields": {"LastName": "Roe", "AccountId": "$ref:acct",
-                                               "OwnerId": "$ref:boss@acme.test"}}],
+    "records": [
+        {"ref": "acct", "type": "Account", "fields": {"Name": "Acme"}},
+        {
+            "type": "Contact",
+            "fields": {
+                "LastName": "Roe",
+                "AccountId": "$ref:acct",
+                "OwnerId": "$ref:boss@acme.test",
+            },
+        },
+    ],
 }
 
 
@@ -42,7 +62,9 @@ def test_demo_org_seed(control):
     leads = control.list_records(org["id"], "Lead")
     assert any(lead["IsConverted"] for lead in leads)
     assert "dup.lead@example.com" in {lead["Email"] for lead in leads}
-    assert "dup.contact@example.com" in {c["Email"] for c in control.list_records(org["id"], "Contact")}
+    assert "dup.contact@example.com" in {
+        c["Email"] for c in control.list_records(org["id"], "Contact")
+    }
     statuses = control.list_records(org["id"], "CampaignMemberStatus")
     assert {s["Label"] for s in statuses} >= {"Sent", "Responded"}
     campaign = control.list_records(org["id"], "Campaign")[0]
@@ -54,10 +76,15 @@ def test_demo_org_seed(control):
 def test_demo_seed_is_deterministic():
     first, second = start_in_thread(), start_in_thread()
     try:
+
         def snapshot(server):
             store = emulator_state(server.app).store
-            return [(r["Id"], r.get("Username") or r.get("Name") or r.get("LastName"))
-                    for org in store.list_orgs() for r in store.list_records(org["id"])]
+            return [
+                (r["Id"], r.get("Username") or r.get("Name") or r.get("LastName"))
+                for org in store.list_orgs()
+                for r in store.list_records(org["id"])
+            ]
+
         assert snapshot(first) == snapshot(second)
     finally:
         first.stop()
@@ -70,10 +97,20 @@ def test_create_org_from_spec_and_log_in_with_its_app(server, control, http):
     assert {u["username"] for u in org["users"]} == {"boss@acme.test", "gone@acme.test"}
     contact = control.list_records(org["id"], "Contact")[0]
     assert contact["AccountId"] == control.list_records(org["id"], "Account")[0]["Id"]
-    assert contact["OwnerId"] == next(u["id"] for u in org["users"] if u["username"] == "boss@acme.test")
-    response = http.post(f"{server.login_url}/services/oauth2/token", data={
-        "grant_type": "password", "client_id": "acme-app", "client_secret": "acme-secret",
-        "username": "boss@acme.test", "password": "acme-pass"}, timeout=10)
+    assert contact["OwnerId"] == next(
+        u["id"] for u in org["users"] if u["username"] == "boss@acme.test"
+    )
+    response = http.post(
+        f"{server.login_url}/services/oauth2/token",
+        data={
+            "grant_type": "password",
+            "client_id": "acme-app",
+            "client_secret": "acme-secret",
+            "username": "boss@acme.test",
+            "password": "acme-pass",
+        },
+        timeout=10,
+    )
     assert response.status_code == 200
     assert response.json()["id"].split("/")[-2] == org["id"]
     with pytest.raises(ControlError) as conflict:
@@ -83,9 +120,17 @@ def test_create_org_from_spec_and_log_in_with_its_app(server, control, http):
 
 def test_reset_restores_spec_and_drops_tokens_rules_and_counters(server, control, http):
     org = control.create_org(SPEC)
-    token = http.post(f"{server.login_url}/services/oauth2/token", data={
-        "grant_type": "password", "client_id": "acme-app", "client_secret": "acme-secret",
-        "username": "boss@acme.test", "password": "acme-pass"}, timeout=10).json()
+    token = http.post(
+        f"{server.login_url}/services/oauth2/token",
+        data={
+            "grant_type": "password",
+            "client_id": "acme-app",
+            "client_secret": "acme-secret",
+            "username": "boss@acme.test",
+            "password": "acme-pass",
+        },
+        timeout=10,
+    ).json()
     control.insert_record(org["id"], "Lead", {"LastName": "Extra", "Company": "X"})
     control.add_fault(org["id"], kind="503")
     store = emulator_state(server.app).store
@@ -114,24 +159,35 @@ def test_api_call_counters_and_limits(server, control, demo_org_id):
     assert calls["total"] == 4
     assert {(c["method"], c["endpoint"], c["count"]) for c in calls["calls"]} == {
         ("GET", "/services/data/v59.0/query", 3),
-        ("POST", "/services/data/v59.0/composite/sobjects", 1)}
+        ("POST", "/services/data/v59.0/composite/sobjects", 1),
+    }
     control.reset_api_calls(demo_org_id)
     assert control.api_calls(demo_org_id)["calls"] == []
-    assert control.set_limits(demo_org_id, 50, 49) == {"daily_api_requests_max": 50,
-                                                       "daily_api_requests_used": 49}
+    assert control.set_limits(demo_org_id, 50, 49) == {
+        "daily_api_requests_max": 50,
+        "daily_api_requests_used": 49,
+    }
     assert store.api_usage(demo_org_id).used == 49
 
 
 def test_callback_urls_can_be_replaced(server, control, http):
     new_callback = "http://127.0.0.1:7777/cb"
     control.set_callback_urls(DEMO_CLIENT_ID, [new_callback])
-    response = http.get(f"{server.login_url}/services/oauth2/authorize", params={
-        "response_type": "code", "client_id": DEMO_CLIENT_ID,
-        "redirect_uri": "http://127.0.0.1:5000/integrations/salesforce/callback"}, timeout=10)
+    response = http.get(
+        f"{server.login_url}/services/oauth2/authorize",
+        params={
+            "response_type": "code",
+            "client_id": DEMO_CLIENT_ID,
+            "redirect_uri": "http://127.0.0.1:5000/integrations/salesforce/callback",
+        },
+        timeout=10,
+    )
     assert response.status_code == 400
-    ok = http.get(f"{server.login_url}/services/oauth2/authorize", params={
-        "response_type": "code", "client_id": DEMO_CLIENT_ID, "redirect_uri": new_callback},
-        timeout=10)
+    ok = http.get(
+        f"{server.login_url}/services/oauth2/authorize",
+        params={"response_type": "code", "client_id": DEMO_CLIENT_ID, "redirect_uri": new_callback},
+        timeout=10,
+    )
     assert ok.status_code == 200
     with pytest.raises(ControlError):
         control.update_app(DEMO_CLIENT_ID, owner="me")
@@ -144,8 +200,11 @@ def test_callback_urls_passed_at_start_are_allowed():
 
 
 def test_record_page_escapes_and_accepts_15_char_ids(server, control, demo_org_id, http):
-    lead = control.insert_record(demo_org_id, "Lead", {
-        "LastName": "<script>alert(1)</script>", "Company": '"><img src=x onerror=alert(1)>'})
+    lead = control.insert_record(
+        demo_org_id,
+        "Lead",
+        {"LastName": "<script>alert(1)</script>", "Company": '"><img src=x onerror=alert(1)>'},
+    )
     for record_id in (lead["Id"], lead["Id"][:15]):
         page = http.get(f"{server.instance_url}/{record_id}", timeout=10)
         assert page.status_code == 200
@@ -166,8 +225,10 @@ def test_https_server_with_generated_certificate():
 
 
 def test_three_ports_in_a_row_when_a_port_is_given(server):
-    ports = [int(url.rsplit(":", 1)[1]) for url in (server.login_url, server.sandbox_url,
-                                                    server.instance_url)]
+    ports = [
+        int(url.rsplit(":", 1)[1])
+        for url in (server.login_url, server.sandbox_url, server.instance_url)
+    ]
     assert len(set(ports)) == 3
     from salesforce_emulator.server import build_server
 
@@ -175,13 +236,21 @@ def test_three_ports_in_a_row_when_a_port_is_given(server):
     built = build_server(port=base, quiet=True)
     try:
         assert [built.login_url, built.sandbox_url, built.instance_url] == [
-            f"http://127.0.0.1:{base + offset}" for offset in range(3)]
+            f"http://127.0.0.1:{base + offset}" for offset in range(3)
+        ]
     finally:
         built.stop()
 
 
 def test_cli_banner_lists_credentials_and_urls(server):
     text = describe(server)
-    for expected in (DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, "admin@demo.lemontaps.test",
-                     "demo-sf-pass", server.login_url, server.sandbox_url, server.instance_url):
+    for expected in (
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        "admin@demo.lemontaps.test",
+        "demo-sf-pass",
+        server.login_url,
+        server.sandbox_url,
+        server.instance_url,
+    ):
         assert expected in text

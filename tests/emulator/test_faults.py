@@ -23,9 +23,17 @@ DATA_PATH = "/services/data/v59.0/whoami"
 
 
 def password_token(http, base):
-    response = http.post(f"{base}/services/oauth2/token", data={
-        "grant_type": "password", "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
-        "username": ADMIN, "password": PASSWORD}, timeout=10)
+    response = http.post(
+        f"{base}/services/oauth2/token",
+        data={
+            "grant_type": "password",
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+            "username": ADMIN,
+            "password": PASSWORD,
+        },
+        timeout=10,
+    )
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 
@@ -64,7 +72,9 @@ def test_authenticate_accepts_live_tokens_and_rejects_others(data_server, http):
     assert ok.json()["user"].startswith("005")
     bad = http.get(data_server.instance_url + DATA_PATH, headers=bearer("00Dx!nope"), timeout=10)
     assert bad.status_code == 401
-    assert bad.json() == [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+    assert bad.json() == [
+        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+    ]
     assert bad.headers["Content-Type"] == "application/json;charset=UTF-8"
 
 
@@ -73,8 +83,12 @@ def test_latency_delays_only_matching_requests(data_server, data_control, http):
     token = password_token(http, data_server.login_url)
     control.add_fault(org_id, kind="latency", ms=400, path="/services/data/*")
     started = time.monotonic()
-    assert http.get(data_server.instance_url + DATA_PATH, headers=bearer(token),
-                    timeout=10).status_code == 200
+    assert (
+        http.get(
+            data_server.instance_url + DATA_PATH, headers=bearer(token), timeout=10
+        ).status_code
+        == 200
+    )
     assert time.monotonic() - started >= 0.4
     started = time.monotonic()
     userinfo(http, data_server.instance_url, token)
@@ -85,8 +99,12 @@ def test_503_on_the_nth_call_only(data_server, data_control, http):
     control, org_id = data_control
     token = password_token(http, data_server.login_url)
     control.add_fault(org_id, kind="503", path="/services/data/*", nth=2)
-    statuses = [http.get(data_server.instance_url + DATA_PATH, headers=bearer(token),
-                         timeout=10).status_code for _ in range(4)]
+    statuses = [
+        http.get(
+            data_server.instance_url + DATA_PATH, headers=bearer(token), timeout=10
+        ).status_code
+        for _ in range(4)
+    ]
     assert statuses == [200, 503, 200, 200]
     rule = control.list_faults(org_id)[0]
     assert (rule["matched"], rule["fired"]) == (4, 1)
@@ -95,10 +113,13 @@ def test_503_on_the_nth_call_only(data_server, data_control, http):
 def test_unable_to_lock_row_twice_then_ok(data_server, data_control, http):
     control, org_id = data_control
     token = password_token(http, data_server.login_url)
-    control.add_fault(org_id, kind="unable_to_lock_row", path="/services/data/*", method="GET",
-                      times=2)
-    responses = [http.get(data_server.instance_url + DATA_PATH, headers=bearer(token), timeout=10)
-                 for _ in range(3)]
+    control.add_fault(
+        org_id, kind="unable_to_lock_row", path="/services/data/*", method="GET", times=2
+    )
+    responses = [
+        http.get(data_server.instance_url + DATA_PATH, headers=bearer(token), timeout=10)
+        for _ in range(3)
+    ]
     assert [r.status_code for r in responses] == [400, 400, 200]
     assert responses[0].json()[0]["errorCode"] == "UNABLE_TO_LOCK_ROW"
 
@@ -109,14 +130,26 @@ def test_api_disabled_rule_and_org_setting(data_server, data_control, http):
     rule = control.add_fault(org_id, kind="api_disabled", path="/services/data/*")
     response = http.get(data_server.instance_url + DATA_PATH, headers=bearer(token), timeout=10)
     assert response.status_code == 403
-    assert response.json() == [{"message": "The REST API is not enabled for this Organization.",
-                                "errorCode": "API_DISABLED_FOR_ORG"}]
+    assert response.json() == [
+        {
+            "message": "The REST API is not enabled for this Organization.",
+            "errorCode": "API_DISABLED_FOR_ORG",
+        }
+    ]
     control.delete_fault(org_id, rule["id"])
-    assert http.get(data_server.instance_url + DATA_PATH, headers=bearer(token),
-                    timeout=10).status_code == 200
+    assert (
+        http.get(
+            data_server.instance_url + DATA_PATH, headers=bearer(token), timeout=10
+        ).status_code
+        == 200
+    )
     control.update_settings(org_id, api_enabled=False)
-    assert http.get(data_server.instance_url + DATA_PATH, headers=bearer(token),
-                    timeout=10).status_code == 403
+    assert (
+        http.get(
+            data_server.instance_url + DATA_PATH, headers=bearer(token), timeout=10
+        ).status_code
+        == 403
+    )
     # OAuth still works when the API is off.
     assert userinfo(http, data_server.instance_url, token).status_code == 200
 
@@ -127,17 +160,23 @@ def test_drop_connection_closes_socket_without_response(data_server, data_contro
     control.add_fault(org_id, kind="drop_connection", path=DATA_PATH, nth=1)
     with pytest.raises(requests.ConnectionError):
         http.get(data_server.instance_url + DATA_PATH, headers=bearer(token), timeout=5)
-    assert http.get(data_server.instance_url + DATA_PATH, headers=bearer(token),
-                    timeout=5).status_code == 200
+    assert (
+        http.get(data_server.instance_url + DATA_PATH, headers=bearer(token), timeout=5).status_code
+        == 200
+    )
 
 
 def test_timeout_after_commit_commits_then_times_out(server, control, http, demo_org_id):
     token = connect(http, server.login_url)
-    control.add_fault(demo_org_id, kind="timeout_after_commit", path="/services/oauth2/revoke",
-                      hang_seconds=1.0)
+    control.add_fault(
+        demo_org_id, kind="timeout_after_commit", path="/services/oauth2/revoke", hang_seconds=1.0
+    )
     with pytest.raises(requests.ReadTimeout):
-        http.post(f"{server.login_url}/services/oauth2/revoke",
-                  data={"token": token["refresh_token"]}, timeout=0.3)
+        http.post(
+            f"{server.login_url}/services/oauth2/revoke",
+            data={"token": token["refresh_token"]},
+            timeout=0.3,
+        )
     # The revocation was committed although the client never saw the answer.
     assert refresh(http, server.login_url, token["refresh_token"]).status_code == 400
 
@@ -147,22 +186,29 @@ def test_expire_access_tokens_after_n_seconds(data_server, data_control, http):
     old = password_token(http, data_server.login_url)
     control.add_fault(org_id, kind="expire_access_tokens", seconds=0.5, path="/services/data/*")
     fresh = password_token(http, data_server.login_url)
-    assert http.get(data_server.instance_url + DATA_PATH, headers=bearer(fresh),
-                    timeout=10).status_code == 200
+    assert (
+        http.get(
+            data_server.instance_url + DATA_PATH, headers=bearer(fresh), timeout=10
+        ).status_code
+        == 200
+    )
     time.sleep(0.6)
     expired = http.get(data_server.instance_url + DATA_PATH, headers=bearer(old), timeout=10)
     assert expired.status_code == 401
     assert expired.json()[0]["errorCode"] == "INVALID_SESSION_ID"
     control.clear_faults(org_id)
     # Expired for good, like a timed-out session.
-    assert http.get(data_server.instance_url + DATA_PATH, headers=bearer(old),
-                    timeout=10).status_code == 401
+    assert (
+        http.get(data_server.instance_url + DATA_PATH, headers=bearer(old), timeout=10).status_code
+        == 401
+    )
 
 
 def test_revoke_refresh_tokens_fault(server, control, http, demo_org_id):
     token = connect(http, server.login_url)
-    control.add_fault(demo_org_id, kind="revoke_refresh_tokens", path="/services/oauth2/token",
-                      nth=1)
+    control.add_fault(
+        demo_org_id, kind="revoke_refresh_tokens", path="/services/oauth2/token", nth=1
+    )
     response = refresh(http, server.login_url, token["refresh_token"])
     assert response.status_code == 400
     assert response.json()["error_description"] == "expired access/refresh token"
@@ -178,10 +224,12 @@ def test_seeded_probability_is_reproducible_across_emulators():
             control = ControlClient(urls.instance_url, session=session)
             org_id = control.org_id("Lemontaps Demo")
             token = password_token(session, urls.login_url)
-            control.add_fault(org_id, kind="503", path="/services/oauth2/userinfo",
-                              probability=0.5, seed=42)
-            patterns.append([userinfo(session, urls.instance_url, token).status_code
-                             for _ in range(20)])
+            control.add_fault(
+                org_id, kind="503", path="/services/oauth2/userinfo", probability=0.5, seed=42
+            )
+            patterns.append(
+                [userinfo(session, urls.instance_url, token).status_code for _ in range(20)]
+            )
         emulator_state(app).close()
     assert patterns[0] == patterns[1]
     assert set(patterns[0]) == {200, 503}
@@ -205,8 +253,12 @@ def test_faults_are_per_org(server, control, http, demo_org_id):
 
 
 def test_bad_rules_are_refused(control, demo_org_id):
-    for rule in ({"kind": "explode"}, {"kind": "503", "probability": 2},
-                 {"kind": "503", "nth": 0}, {"kind": "503", "path_regex": "("}):
+    for rule in (
+        {"kind": "explode"},
+        {"kind": "503", "probability": 2},
+        {"kind": "503", "nth": 0},
+        {"kind": "503", "path_regex": "("},
+    ):
         with pytest.raises(ControlError) as excinfo:
             control.add_fault(demo_org_id, **rule)
         assert excinfo.value.response.status_code == 400

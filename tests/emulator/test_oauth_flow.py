@@ -23,8 +23,16 @@ from conftest import (
 
 from salesforce_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
-TOKEN_FIELDS = {"access_token", "refresh_token", "signature", "scope", "instance_url", "id",
-                "token_type", "issued_at"}
+TOKEN_FIELDS = {
+    "access_token",
+    "refresh_token",
+    "signature",
+    "scope",
+    "instance_url",
+    "id",
+    "token_type",
+    "issued_at",
+}
 
 
 def test_login_page_lists_only_the_hosts_orgs_users(server, http):
@@ -54,11 +62,16 @@ def test_allow_returns_code_and_state_and_token_has_real_fields(server, http):
     assert token["access_token"].split("!")[0] == token["id"].split("/")[-2][:15]
     assert token["scope"] == "api refresh_token"
     assert len(token["issued_at"]) == 13  # milliseconds
-    expected = base64.b64encode(hmac.new(DEMO_CLIENT_SECRET.encode(),
-                                         (token["id"] + token["issued_at"]).encode(),
-                                         hashlib.sha256).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(
+            DEMO_CLIENT_SECRET.encode(), (token["id"] + token["issued_at"]).encode(), hashlib.sha256
+        ).digest()
+    ).decode()
     assert token["signature"] == expected
-    assert userinfo(http, server.instance_url, token["access_token"]).json()["preferred_username"] == ADMIN
+    assert (
+        userinfo(http, server.instance_url, token["access_token"]).json()["preferred_username"]
+        == ADMIN
+    )
 
 
 def test_no_refresh_token_without_the_scope(server, http):
@@ -76,8 +89,11 @@ def test_deny_redirects_with_access_denied(server, http):
 
 
 def test_wrong_password_and_inactive_and_partner_users_cannot_log_in(server, http):
-    for username, password in ((ADMIN, "wrong"), ("former@demo.lemontaps.test", PASSWORD),
-                               ("partner@demo.lemontaps.test", PASSWORD)):
+    for username, password in (
+        (ADMIN, "wrong"),
+        ("former@demo.lemontaps.test", PASSWORD),
+        ("partner@demo.lemontaps.test", PASSWORD),
+    ):
         page = login(http, server.login_url, username, password)
         assert page.status_code == 200
         assert "Please check your username and password" in page.text
@@ -97,23 +113,29 @@ def test_session_skips_login_unless_prompt_login(server, http):
 
 
 def test_invalid_client_and_redirect_mismatch_show_an_error_page(server, http):
-    bad_client = http.get(authorize_url(server.login_url, client_id="nope"),
-                          allow_redirects=False, timeout=10)
+    bad_client = http.get(
+        authorize_url(server.login_url, client_id="nope"), allow_redirects=False, timeout=10
+    )
     assert bad_client.status_code == 400
     assert "error=invalid_client_id" in bad_client.text
-    mismatch = http.get(authorize_url(server.login_url, redirect_uri="http://evil.test/cb"),
-                        allow_redirects=False, timeout=10)
+    mismatch = http.get(
+        authorize_url(server.login_url, redirect_uri="http://evil.test/cb"),
+        allow_redirects=False,
+        timeout=10,
+    )
     assert mismatch.status_code == 400
     assert "redirect_uri_mismatch" in mismatch.text
     assert "Location" not in mismatch.headers
 
 
 def test_bad_response_type_and_scope_are_redirected_errors(server, http):
-    response = http.get(authorize_url(server.login_url, response_type="token"),
-                        allow_redirects=False, timeout=10)
+    response = http.get(
+        authorize_url(server.login_url, response_type="token"), allow_redirects=False, timeout=10
+    )
     assert callback_params(response)["error"] == "unsupported_response_type"
-    response = http.get(authorize_url(server.login_url, scope="api nonsense"),
-                        allow_redirects=False, timeout=10)
+    response = http.get(
+        authorize_url(server.login_url, scope="api nonsense"), allow_redirects=False, timeout=10
+    )
     assert callback_params(response)["error"] == "invalid_scope"
 
 
@@ -142,24 +164,35 @@ def test_reused_code_fails_and_revokes_its_tokens(server, http):
     assert second.json()["error"] == "invalid_grant"
     assert userinfo(http, server.instance_url, first["access_token"]).status_code == 403
     assert refresh(http, server.login_url, first["refresh_token"]).json() == {
-        "error": "invalid_grant", "error_description": "expired access/refresh token"}
+        "error": "invalid_grant",
+        "error_description": "expired access/refresh token",
+    }
 
 
 def test_token_request_errors(server, http):
     code = callback_params(authorize(http, server.login_url))["code"]
     wrong_secret = exchange(http, server.login_url, code, client_secret="nope")
     assert wrong_secret.status_code == 400
-    assert wrong_secret.json() == {"error": "invalid_client",
-                                   "error_description": "invalid client credentials"}
+    assert wrong_secret.json() == {
+        "error": "invalid_client",
+        "error_description": "invalid client credentials",
+    }
     unknown_client = exchange(http, server.login_url, code, client_id="unknown")
-    assert unknown_client.json() == {"error": "invalid_client_id",
-                                     "error_description": "client identifier invalid"}
-    other_redirect = exchange(http, server.login_url, code,
-                              redirect_uri="http://localhost/integrations/salesforce/callback")
+    assert unknown_client.json() == {
+        "error": "invalid_client_id",
+        "error_description": "client identifier invalid",
+    }
+    other_redirect = exchange(
+        http,
+        server.login_url,
+        code,
+        redirect_uri="http://localhost/integrations/salesforce/callback",
+    )
     assert other_redirect.status_code == 400
     assert other_redirect.json()["error"] == "redirect_uri_mismatch"
-    unsupported = http.post(f"{server.login_url}/services/oauth2/token",
-                            data={"grant_type": "magic"}, timeout=10)
+    unsupported = http.post(
+        f"{server.login_url}/services/oauth2/token", data={"grant_type": "magic"}, timeout=10
+    )
     assert unsupported.status_code == 400
     assert unsupported.json()["error"] == "unsupported_grant_type"
     bogus_code = exchange(http, server.login_url, "aPrxnotacode==")
@@ -168,10 +201,12 @@ def test_token_request_errors(server, http):
 
 def test_client_secret_basic_auth_is_accepted(server, http):
     code = callback_params(authorize(http, server.login_url))["code"]
-    response = http.post(f"{server.login_url}/services/oauth2/token",
-                         data={"grant_type": "authorization_code", "code": code,
-                               "redirect_uri": CALLBACK},
-                         auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET), timeout=10)
+    response = http.post(
+        f"{server.login_url}/services/oauth2/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK},
+        auth=(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
+        timeout=10,
+    )
     assert response.status_code == 200, response.text
 
 
@@ -237,8 +272,12 @@ def test_userinfo_and_identity_url(server, http):
     assert info["email"] == "anna@demo.lemontaps.test"
     assert info["user_type"] == "STANDARD"
     assert info["sub"] == token["id"]
-    identity = http.get(token["id"], headers={"Authorization": "Bearer " + token["access_token"]},
-                        params={"version": "59.0"}, timeout=10)
+    identity = http.get(
+        token["id"],
+        headers={"Authorization": "Bearer " + token["access_token"]},
+        params={"version": "59.0"},
+        timeout=10,
+    )
     assert identity.status_code == 200
     body = identity.json()
     assert body["user_id"] == token["id"].rsplit("/", 1)[1]
@@ -247,11 +286,15 @@ def test_userinfo_and_identity_url(server, http):
     assert body["display_name"] == "Anna Schmidt"
     assert body["active"] is True
     assert body["urls"]["rest"] == f"{server.instance_url}/services/data/v59.0/"
-    assert {"status", "photos", "locale", "language", "utcOffset", "last_modified_date"} <= set(body)
+    assert {"status", "photos", "locale", "language", "utcOffset", "last_modified_date"} <= set(
+        body
+    )
     literal = http.get(token["id"], params={"oauth_token": token["access_token"]}, timeout=10)
     assert "{version}" in literal.json()["urls"]["rest"]
-    assert http.get(token["id"], headers={"Authorization": "Bearer nope"},
-                    timeout=10).status_code == 403
+    assert (
+        http.get(token["id"], headers={"Authorization": "Bearer nope"}, timeout=10).status_code
+        == 403
+    )
 
 
 def test_sandbox_and_production_hosts_are_separate(server, http):
@@ -269,26 +312,48 @@ def test_sandbox_and_production_hosts_are_separate(server, http):
     assert refresh(http, server.sandbox_url, token["refresh_token"]).status_code == 200
     # The My Domain host accepts either.
     assert refresh(http, server.instance_url, token["refresh_token"]).status_code == 200
-    password_at_sandbox = http.post(f"{server.sandbox_url}/services/oauth2/token", data={
-        "grant_type": "password", "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
-        "username": ADMIN, "password": PASSWORD}, timeout=10)
-    assert password_at_sandbox.json() == {"error": "invalid_grant",
-                                          "error_description": "authentication failure"}
+    password_at_sandbox = http.post(
+        f"{server.sandbox_url}/services/oauth2/token",
+        data={
+            "grant_type": "password",
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+            "username": ADMIN,
+            "password": PASSWORD,
+        },
+        timeout=10,
+    )
+    assert password_at_sandbox.json() == {
+        "error": "invalid_grant",
+        "error_description": "authentication failure",
+    }
 
 
 def test_password_and_client_credentials_grants(server, http):
     form = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
-    password = http.post(f"{server.login_url}/services/oauth2/token", data={
-        **form, "grant_type": "password", "username": ADMIN, "password": PASSWORD}, timeout=10)
+    password = http.post(
+        f"{server.login_url}/services/oauth2/token",
+        data={**form, "grant_type": "password", "username": ADMIN, "password": PASSWORD},
+        timeout=10,
+    )
     assert password.status_code == 200
     assert "refresh_token" not in password.json()
-    wrong = http.post(f"{server.login_url}/services/oauth2/token", data={
-        **form, "grant_type": "password", "username": ADMIN, "password": "x"}, timeout=10)
+    wrong = http.post(
+        f"{server.login_url}/services/oauth2/token",
+        data={**form, "grant_type": "password", "username": ADMIN, "password": "x"},
+        timeout=10,
+    )
     assert wrong.json()["error_description"] == "authentication failure"
-    at_login_host = http.post(f"{server.login_url}/services/oauth2/token",
-                              data={**form, "grant_type": "client_credentials"}, timeout=10)
+    at_login_host = http.post(
+        f"{server.login_url}/services/oauth2/token",
+        data={**form, "grant_type": "client_credentials"},
+        timeout=10,
+    )
     assert at_login_host.status_code == 400
-    at_my_domain = http.post(f"{server.instance_url}/services/oauth2/token",
-                             data={**form, "grant_type": "client_credentials"}, timeout=10)
+    at_my_domain = http.post(
+        f"{server.instance_url}/services/oauth2/token",
+        data={**form, "grant_type": "client_credentials"},
+        timeout=10,
+    )
     assert at_my_domain.status_code == 200
     assert at_my_domain.json()["id"].startswith(server.instance_url + "/id/")

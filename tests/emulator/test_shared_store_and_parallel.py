@@ -37,10 +37,13 @@ def test_two_app_instances_share_one_sqlite_file(tmp_path):
             # ...and a fault set through the other applies to the first.
             org_id = demo_org_id(emulator_state(second).store)
             ControlClient(urls.instance_url, session=b).add_fault(
-                org_id, kind="503", path="/services/oauth2/userinfo")
+                org_id, kind="503", path="/services/oauth2/userinfo"
+            )
             assert userinfo(a, urls.instance_url, token["access_token"]).status_code == 503
         # Seeding ran once: one demo org, not two.
-        assert [o["name"] for o in emulator_state(first).store.list_orgs()].count("Lemontaps Demo") == 1
+        assert [o["name"] for o in emulator_state(first).store.list_orgs()].count(
+            "Lemontaps Demo"
+        ) == 1
     finally:
         emulator_state(first).close()
         emulator_state(second).close()
@@ -64,9 +67,12 @@ def test_two_processes_write_the_same_file(tmp_path):
     db = str(tmp_path / "emulator.sqlite")
     store = emulator_state(create_emulator_app(db)).store
     try:
-        processes = [subprocess.Popen([sys.executable, "-c", WRITER, db, name], cwd=ROOT,
-                                      stderr=subprocess.PIPE)
-                     for name in ("p1", "p2")]
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", WRITER, db, name], cwd=ROOT, stderr=subprocess.PIPE
+            )
+            for name in ("p1", "p2")
+        ]
         for process in processes:
             _, stderr = process.communicate(timeout=60)
             assert process.returncode == 0, stderr.decode()
@@ -78,7 +84,8 @@ def test_two_processes_write_the_same_file(tmp_path):
         assert len(ids_) == len(set(ids_))
         assert store.api_usage(org_id).used == 80
         assert store.list_api_calls(org_id) == [
-            {"method": "POST", "endpoint": "/services/data/v59.0/sobjects/Lead", "count": 80}]
+            {"method": "POST", "endpoint": "/services/data/v59.0/sobjects/Lead", "count": 80}
+        ]
     finally:
         store.close()
 
@@ -86,8 +93,9 @@ def test_two_processes_write_the_same_file(tmp_path):
 def test_eight_parallel_requests_with_latency_overlap(server, http, control, demo_org_id):
     token = connect(http, server.login_url)["access_token"]
     latency = 0.5
-    control.add_fault(demo_org_id, kind="latency", ms=latency * 1000,
-                      path="/services/oauth2/userinfo")
+    control.add_fault(
+        demo_org_id, kind="latency", ms=latency * 1000, path="/services/oauth2/userinfo"
+    )
 
     def call(_):
         with requests.Session() as session:
@@ -107,9 +115,16 @@ def test_password_grant_through_a_file_store_server(tmp_path):
 
     db = str(tmp_path / "served.sqlite")
     with start_in_thread(db_path=db) as server, requests.Session() as http:
-        response = http.post(f"{server.login_url}/services/oauth2/token", data={
-            "grant_type": "password", "client_id": DEMO_CLIENT_ID,
-            "client_secret": DEMO_CLIENT_SECRET, "username": "ben@demo.lemontaps.test",
-            "password": "demo-sf-pass"}, timeout=10)
+        response = http.post(
+            f"{server.login_url}/services/oauth2/token",
+            data={
+                "grant_type": "password",
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "username": "ben@demo.lemontaps.test",
+                "password": "demo-sf-pass",
+            },
+            timeout=10,
+        )
         assert response.status_code == 200
     assert Path(db).exists()

@@ -22,7 +22,7 @@ ENDPOINTS = [
     "GET    /__emulator/orgs/<org>/api-calls      counted calls per endpoint",
     "DELETE /__emulator/orgs/<org>/api-calls      reset the counters",
     "GET    /__emulator/orgs/<org>/limits",
-    "PUT    /__emulator/orgs/<org>/limits         {daily_api_requests_max, daily_api_requests_used}",
+    "PUT    /__emulator/orgs/<org>/limits         {daily_api_requests_max, ..._used}",
     "PATCH  /__emulator/orgs/<org>/settings       {api_enabled, session_timeout_seconds, ...}",
     "GET    /__emulator/orgs/<org>/faults",
     "POST   /__emulator/orgs/<org>/faults         a fault rule",

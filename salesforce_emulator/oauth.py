@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import secrets
 from urllib.parse import unquote_plus, urlencode
 
@@ -422,6 +421,3 @@ def openid_configuration():
         }
     )
 
-
-def constant_time_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

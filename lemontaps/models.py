@@ -128,7 +128,9 @@ class Contact(db.Model):
     # fold_for_search("first last company email"), kept current by the mapper events below.
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
-    updated_at: Mapped[datetime] = mapped_column(default=lambda: utcnow(), onupdate=lambda: utcnow())
+    updated_at: Mapped[datetime] = mapped_column(
+        default=lambda: utcnow(), onupdate=lambda: utcnow()
+    )
 
     account: Mapped[Account] = relationship()
     met_by: Mapped[User] = relationship()
@@ -144,7 +146,9 @@ class Contact(db.Model):
 
 
 # The table page: an account's contacts newest (or oldest) first, keyset on (met_on, id).
-sa.Index("ix_contacts_account_met_on_id", Contact.account_id, Contact.met_on.desc(), Contact.id.desc())
+sa.Index(
+    "ix_contacts_account_met_on_id", Contact.account_id, Contact.met_on.desc(), Contact.id.desc()
+)
 # An end user's own contacts, in the same order.
 sa.Index(
     "ix_contacts_account_met_by_met_on_id",

@@ -30,3 +30,16 @@ def login(client, email: str, password: str = PASSWORD, follow: bool = False):
     return client.post(
         "/auth/login", data={"email": email, "password": password}, follow_redirects=follow
     )
+
+
+def make_contact(met_by: User, **fields):
+    from datetime import date
+
+    from lemontaps.services import contacts
+
+    fields.setdefault("first_name", "Erika")
+    fields.setdefault("last_name", "Musterfrau")
+    fields.setdefault("met_on", date(2026, 1, 15))
+    contact = contacts.create_contact(met_by.account_id, met_by, fields)
+    db.session.commit()
+    return contact

@@ -143,8 +143,9 @@ def _beyond(cursor: Cursor, sort: Sort, backwards: bool = False):
     return key < value if descending else key > value
 
 
-def count_capped(query: sa.Select, limit: int = COUNT_LIMIT) -> tuple[int, bool]:
+def count_capped(query: sa.Select, limit: int | None = None) -> tuple[int, bool]:
     """Count at most limit + 1 rows: the cost stays bounded on a huge account."""
+    limit = COUNT_LIMIT if limit is None else limit
     capped = query.with_only_columns(Contact.id).order_by(None).limit(limit + 1).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(capped))
     return min(total, limit), total > limit

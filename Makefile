@@ -19,8 +19,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+static/vendor/htmx.min.js: config.py | $(VENV)/.installed
+	$(BIN)/python -m lemontaps.vendor
+
+install: $(VENV)/.installed static/vendor/htmx.min.js
+install-dev: $(VENV)/.installed-dev static/vendor/htmx.min.js
 
 ## make run: install, migrate, seed the demo and start everything; prints the URL and logins.
 run: install

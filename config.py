@@ -63,8 +63,25 @@ class Config:
     # Accept addresses under the reserved .test domain (demo and tests only).
     EMAIL_ALLOW_TEST_DOMAINS = False
 
-    # The pinned htmx CDN origin allowed by the Content-Security-Policy.
+    # htmx: pinned version from a CDN with its SRI hash; `make` puts the same file (checked
+    # against this hash) in static/vendor/ as the fallback when the CDN is unreachable.
+    HTMX_VERSION = "2.0.11"
+    HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
     HTMX_CDN_ORIGIN = "https://cdn.jsdelivr.net"
+    HTMX_CDN_URL = f"{HTMX_CDN_ORIGIN}/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
+
+    # Salesforce connection (an External Client App in the customer's org; see README).
+    SALESFORCE_LOGIN_URL = _env("SALESFORCE_LOGIN_URL", "https://login.salesforce.com")
+    SALESFORCE_SANDBOX_URL = _env("SALESFORCE_SANDBOX_URL", "https://test.salesforce.com")
+    SALESFORCE_CLIENT_ID = _env("SALESFORCE_CLIENT_ID", "")
+    SALESFORCE_CLIENT_SECRET = _env("SALESFORCE_CLIENT_SECRET", "")
+    # Exact callback registered in Salesforce; never derived from the request's Host header.
+    SALESFORCE_REDIRECT_URI = _env("SALESFORCE_REDIRECT_URI")
+    SALESFORCE_API_VERSION = _env("SALESFORCE_API_VERSION", "62.0")
+    # Base URLs of a bundled emulator that may be used instead of Salesforce (loopback only).
+    SALESFORCE_EMULATOR_URLS = _env("SALESFORCE_EMULATOR_URLS", "")
+    # Fernet keys, comma-separated; the first encrypts, all decrypt (rotation).
+    TOKEN_ENCRYPTION_KEYS = _env("TOKEN_ENCRYPTION_KEYS", "")
 
 
 class DevelopmentConfig(Config):
@@ -80,6 +97,17 @@ class DevelopmentConfig(Config):
 class DemoConfig(DevelopmentConfig):
     """`make run`: the bundled emulator and demo data on loopback."""
 
+    # The emulator listens on three ports: production login, sandbox login, instance.
+    EMULATOR_PORT = int(_env("EMULATOR_PORT", "8899"))
+    SALESFORCE_LOGIN_URL = f"http://127.0.0.1:{EMULATOR_PORT}"
+    SALESFORCE_SANDBOX_URL = f"http://127.0.0.1:{EMULATOR_PORT + 1}"
+    SALESFORCE_EMULATOR_URLS = (
+        f"{SALESFORCE_LOGIN_URL},{SALESFORCE_SANDBOX_URL},http://127.0.0.1:{EMULATOR_PORT + 2}"
+    )
+    # The emulator's demo org ships this External Client App (see salesforce_emulator/seed.py).
+    SALESFORCE_CLIENT_ID = "3MVG9LemontapsDemoClientId"
+    SALESFORCE_CLIENT_SECRET = "lemontaps-demo-secret"
+
 
 class TestingConfig(Config):
     TESTING = True
@@ -94,6 +122,16 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     RQ_IS_ASYNC = False
     EMAIL_ALLOW_TEST_DOMAINS = True
+    SALESFORCE_LOGIN_URL = "http://login.sf-emulator.localhost"
+    SALESFORCE_SANDBOX_URL = "http://test.sf-emulator.localhost"
+    SALESFORCE_EMULATOR_URLS = ",".join([
+        "http://login.sf-emulator.localhost",
+        "http://test.sf-emulator.localhost",
+        "http://lemontaps-demo.my.sf-emulator.localhost",
+    ])
+    SALESFORCE_CLIENT_ID = "3MVG9LemontapsDemoClientId"
+    SALESFORCE_CLIENT_SECRET = "lemontaps-demo-secret"
+    TOKEN_ENCRYPTION_KEYS = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="
     SALESFORCE_MODE = "emulator"
     MAIL_SUPPRESS_SEND = True
     ARGON2_TIME_COST = 1

@@ -27,6 +27,7 @@ def create_app(config_class: type | None = None) -> Flask:
     quiet_secret_loggers()
     allow_test_email_domains(app.config.get("EMAIL_ALLOW_TEST_DOMAINS", False))
     register_extensions(app)
+    register_salesforce(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -71,16 +72,25 @@ def register_extensions(app: Flask) -> None:
     from lemontaps import auth_session  # noqa: F401  registers the user loader
 
 
+def register_salesforce(app: Flask) -> None:
+    from lemontaps.integrations import models  # noqa: F401  tables for create_all/migrations
+    from lemontaps.integrations.setup import build_salesforce_setup
+
+    app.extensions["salesforce"] = build_salesforce_setup(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from lemontaps.accounts import bp as accounts_bp
     from lemontaps.auth import bp as auth_bp
     from lemontaps.contacts import bp as contacts_bp
+    from lemontaps.integrations import bp as integrations_bp
     from lemontaps.main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(contacts_bp)
+    app.register_blueprint(integrations_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -98,12 +108,15 @@ def register_security_headers(app: Flask) -> None:
 def register_jinja(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from lemontaps.integrations.messages import check_hint, check_label
     from lemontaps.navigation import nav_links
 
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals["nav_links"] = nav_links
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["check_label"] = check_label
+    app.jinja_env.globals["check_hint"] = check_hint
 
 
 def register_cli(app: Flask) -> None:

@@ -11,6 +11,15 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_account_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(run_demo_command)
+    app.cli.add_command(retry_revocations_command)
+    register_emulator_command(app)
+
+
+def register_emulator_command(app: Flask) -> None:
+    # The only place the app touches the emulator package: an operator/demo command.
+    from salesforce_emulator.cli import sf_emulator_command
+
+    app.cli.add_command(sf_emulator_command, "sf-emulator")
 
 
 @click.command("create-account")
@@ -57,4 +66,14 @@ def run_demo_command(host: str, port: int) -> None:
     """Start the web app and its helper processes for the demo; Ctrl-C stops them all."""
     from lemontaps.demo_runner import run_demo
 
-    run_demo(host, port)
+    run_demo(host, port, current_app.config.get("EMULATOR_PORT", 8899))
+
+
+@click.command("retry-revocations")
+def retry_revocations_command() -> None:
+    """Retry revoking Salesforce tokens whose revoke failed at disconnect."""
+    from lemontaps.services.salesforce_connect import retry_pending_revocations
+
+    settled = retry_pending_revocations(current_app.extensions["salesforce"])
+    db.session.commit()
+    click.echo(f"{settled} revocation(s) settled.")

@@ -18,9 +18,16 @@ class DemoProcess:
     argv: list[str]
 
 
-def demo_processes(host: str, port: int) -> list[DemoProcess]:
+def demo_processes(host: str, port: int, emulator_port: int) -> list[DemoProcess]:
     bin_dir = os.path.dirname(sys.executable)
+    flask = [os.path.join(bin_dir, "flask"), "--app", "wsgi"]
     return [
+        DemoProcess(
+            "salesforce-emulator",
+            [*flask, "sf-emulator", "--host", "127.0.0.1", "--port", str(emulator_port),
+             "--db", os.path.join("instance", "sf-emulator.sqlite"),
+             "--callback-url", f"http://{host}:{port}/integrations/salesforce/callback"],
+        ),
         DemoProcess(
             "web",
             [
@@ -34,12 +41,12 @@ def demo_processes(host: str, port: int) -> list[DemoProcess]:
     ]
 
 
-def run_demo(host: str, port: int) -> None:
+def run_demo(host: str, port: int, emulator_port: int) -> None:
     env = dict(os.environ, APP_CONFIG=os.environ.get("APP_CONFIG", "demo"))
     started: list[tuple[DemoProcess, subprocess.Popen]] = []
-    for process in demo_processes(host, port):
+    for process in demo_processes(host, port, emulator_port):
         started.append((process, subprocess.Popen(process.argv, env=env)))
-    _print_banner(host, port)
+    _print_banner(host, port, emulator_port)
     stop = _install_stop_handlers()
     try:
         while not stop:
@@ -71,11 +78,15 @@ def _stop_all(started) -> None:
             popen.kill()
 
 
-def _print_banner(host: str, port: int) -> None:
+def _print_banner(host: str, port: int, emulator_port: int) -> None:
     click.echo("")
     click.echo(f"Lemontaps is running at http://{host}:{port}/")
     click.echo("Demo logins:")
     for email, password, role in demo_logins():
         click.echo(f"  {email} / {password}  ({role})")
+    click.echo(f"Salesforce emulator: http://127.0.0.1:{emulator_port} (production login), "
+               f":{emulator_port + 1} (sandbox), :{emulator_port + 2} (instance)")
+    click.echo("  Salesforce logins: admin@demo.lemontaps.test / demo-sf-pass "
+               "(also anna@, ben@demo.lemontaps.test)")
     click.echo("Stop with Ctrl-C.")
     click.echo("")

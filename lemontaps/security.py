@@ -3,6 +3,13 @@
 from flask import current_app, request
 
 
+def _oauth_form_targets() -> str:
+    # "Authorize Salesforce" is a form POST answered by a redirect to the login host, and
+    # browsers apply form-action to that redirect too.
+    emulator = current_app.extensions["salesforce"].hosts.emulator_urls
+    return " ".join(["https://*.salesforce.com", *sorted(set(emulator))])
+
+
 def content_security_policy() -> str:
     cdn = current_app.config["HTMX_CDN_ORIGIN"]
     return "; ".join(
@@ -15,7 +22,7 @@ def content_security_policy() -> str:
             "object-src 'none'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
-            "form-action 'self'",
+            f"form-action 'self' {_oauth_form_targets()}",
         ]
     )
 

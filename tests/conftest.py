@@ -102,3 +102,13 @@ def account_a(app):
 @pytest.fixture
 def account_b(app):
     return make_account(app, "Globex GmbH", "admin@globex.test")
+
+
+@pytest.fixture
+def emulator(app):
+    """The Salesforce emulator in-process; the app's Salesforce HTTP goes into it."""
+    from tests.salesforce_helpers import emulator_session, new_emulator
+
+    emulator = new_emulator()
+    app.extensions["salesforce"].http_factory = lambda: emulator_session(emulator)
+    return emulator

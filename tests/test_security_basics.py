@@ -44,6 +44,7 @@ def test_production_cookies_are_secure_and_host_bound():
         SECRET_KEY = "x" * 32
         SQLALCHEMY_DATABASE_URI = "sqlite://"
         RATELIMIT_STORAGE_URI = "memory://"
+        TOKEN_ENCRYPTION_KEYS = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="
 
     app = create_app(ProductionLike)
     assert app.config["SESSION_COOKIE_SECURE"] is True

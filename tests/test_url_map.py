@@ -7,7 +7,7 @@ of account A must get 404 for them, never data.
 
 import pytest
 
-from tests.factories import admin_of, login, make_user
+from tests.factories import admin_of, login, make_contact, make_user
 
 PUBLIC, USER, ADMIN = "public", "user", "admin"
 
@@ -28,14 +28,31 @@ ACCESS = {
     "accounts.change_role": ADMIN,
     "accounts.deactivate_user": ADMIN,
     "accounts.reactivate_user": ADMIN,
+    "contacts.list_contacts": USER,
+    "contacts.new_contact": USER,
+    "contacts.create_contact": USER,
+    "contacts.view_contact": USER,
+    "contacts.edit_contact": USER,
+    "contacts.update_contact": USER,
+    "contacts.confirm_delete_contact": USER,
+    "contacts.delete_contact": USER,
+    "integrations.salesforce": ADMIN,
+    "integrations.connection_panel": ADMIN,
+    "integrations.authorize": ADMIN,
+    "integrations.callback": ADMIN,
+    "integrations.disconnect": ADMIN,
+    "integrations.recheck": ADMIN,
+    "integrations.save_settings": ADMIN,
 }
 
 
 def object_ids_of_account_b(app, account_b) -> dict:
     """URL argument name -> a value naming an object of account B."""
     other = make_user(app, account_b, "victim@globex.test")
+    contact = make_contact(other, first_name="Victim", last_name="Contact")
     return {
         "user_id": other.id,
+        "contact_id": contact.id,
         "filename": "css/app.css",
         "purpose": "reset",
         "token": "x",

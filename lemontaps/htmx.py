@@ -1,0 +1,24 @@
+"""Small helpers for htmx requests: partials for HX-Request, polling stop, events."""
+
+import json
+
+from flask import make_response, render_template, request
+
+STOP_POLLING = 286  # htmx stops a polling trigger when it gets this status
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render_page_or_partial(partial: str, page: str | None = None, **context):
+    """The partial for htmx requests (and when no page is given), the full page otherwise."""
+    template = partial if (is_htmx() or page is None) else page
+    response = make_response(render_template(template, **context))
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def hx_trigger(response, event: str, detail: dict | None = None):
+    response.headers["HX-Trigger"] = json.dumps({event: detail or {}})
+    return response

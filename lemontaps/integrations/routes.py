@@ -1,0 +1,160 @@
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lemontaps.accounts.forms import EmptyForm
+from lemontaps.authz import admin_required
+from lemontaps.extensions import db
+from lemontaps.htmx import render_page_or_partial
+from lemontaps.integrations import bp
+from lemontaps.integrations.forms import ConnectForm, SettingsForm
+from lemontaps.integrations.messages import connect_error_message
+from lemontaps.salesforce.errors import HostNotAllowed, SalesforceError
+from lemontaps.services import salesforce_connect as connect
+
+
+def _setup():
+    return current_app.extensions["salesforce"]
+
+
+def _panel_context(connect_form=None):
+    account_id = current_user.account_id
+    connection = connect.connection_for(account_id)
+    failed = connect.last_failed_attempt(account_id)
+    if failed and connection and failed.created_at < connection.connected_at:
+        failed = None
+    return {
+        "connection": connection,
+        "failed_attempt": failed,
+        "failed_message": connect_error_message(failed.error_code) if failed else None,
+        "connect_form": connect_form or ConnectForm(),
+        "action_form": EmptyForm(),
+        "settings": connect.integration_settings(account_id),
+    }
+
+
+def _render_page(connect_form=None, settings_form=None, status=200):
+    context = _panel_context(connect_form)
+    context["settings_form"] = settings_form or SettingsForm(obj=context["settings"])
+    return render_template("integrations/salesforce.html", **context), status
+
+
+@bp.route("/salesforce")
+@admin_required
+def salesforce():
+    response, status = _render_page()
+    db.session.commit()  # integration_settings() may have created the account's defaults
+    return response, status
+
+
+@bp.route("/salesforce/panel")
+@admin_required
+def connection_panel():
+    return render_page_or_partial("integrations/partials/connection_panel.html", **_panel_context())
+
+
+@bp.route("/salesforce/authorize", methods=["POST"])
+@admin_required
+def authorize():
+    form = ConnectForm()
+    if not form.validate_on_submit():
+        return _render_page(connect_form=form, status=422)
+    try:
+        url = connect.start_authorization(
+            _setup(), current_user, form.environment.data, form.my_domain.data or ""
+        )
+    except HostNotAllowed:
+        form.my_domain.errors.append(
+            _("Enter your org's My Domain, e.g. acme.my.salesforce.com (a Salesforce domain).")
+        )
+        return _render_page(connect_form=form, status=422)
+    db.session.commit()
+    return redirect(url, code=303)
+
+
+@bp.route("/salesforce/callback")
+@admin_required
+def callback():
+    params = request.args.to_dict()
+    try:
+        connection = connect.complete_authorization(_setup(), current_user, params)
+        db.session.commit()
+        status, message = (
+            "connected",
+            _(
+                "Connected to Salesforce org %(org)s as %(user)s.",
+                org=connection.org_id,
+                user=connection.sf_user_name,
+            ),
+        )
+    except connect.ConnectError as error:
+        db.session.rollback()
+        connect.note_failed_attempt(current_user, params.get("state"), error)
+        db.session.commit()
+        status, message = "error", connect_error_message(error.code)
+        detail = error.description
+    else:
+        detail = ""
+    response = make_response(
+        render_template(
+            "integrations/callback.html",
+            status=status,
+            message=message,
+            detail=detail,
+        )
+    )
+    # The authorization code is in this page's URL: never send it on as a Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/salesforce/disconnect", methods=["POST"])
+@admin_required
+def disconnect():
+    connection = connect.connection_for(current_user.account_id)
+    if connection is None or not EmptyForm().validate_on_submit():
+        return redirect(url_for("integrations.salesforce"))
+    revoked = connect.disconnect(_setup(), connection)
+    db.session.commit()
+    if revoked:
+        flash(_("Disconnected. Salesforce has revoked the app's access."), "success")
+    else:
+        flash(
+            _(
+                "Disconnected here. Salesforce could not be reached to revoke the access; "
+                "we will try again."
+            ),
+            "info",
+        )
+    return redirect(url_for("integrations.salesforce"))
+
+
+@bp.route("/salesforce/recheck", methods=["POST"])
+@admin_required
+def recheck():
+    from lemontaps.services.salesforce_session import checks_for_connection
+
+    connection = connect.connection_for(current_user.account_id)
+    if connection is None or not EmptyForm().validate_on_submit():
+        return redirect(url_for("integrations.salesforce"))
+    try:
+        checks_for_connection(_setup(), connection)
+        db.session.commit()
+        flash(_("Checks updated."), "success")
+    except SalesforceError as error:
+        db.session.rollback()
+        flash(_("Salesforce answered: %(message)s", message=error.message), "error")
+    return redirect(url_for("integrations.salesforce"))
+
+
+@bp.route("/salesforce/settings", methods=["POST"])
+@admin_required
+def save_settings():
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        return _render_page(settings_form=form, status=422)
+    settings = connect.integration_settings(current_user.account_id)
+    form.populate_obj(settings)
+    db.session.commit()
+    flash(_("Settings saved."), "success")
+    return redirect(url_for("integrations.salesforce"))

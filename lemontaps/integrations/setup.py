@@ -1,0 +1,62 @@
+"""Builds the SalesforceSetup (OAuth client, allowed hosts, token cipher) from configuration."""
+
+import os
+from urllib.parse import urlsplit
+
+import requests
+from cryptography.fernet import Fernet
+from flask import Flask
+
+from lemontaps.crypto import TokenCipher, parse_keys
+from lemontaps.salesforce.hosts import HostPolicy, is_loopback
+from lemontaps.salesforce.oauth import OAuthClientConfig
+from lemontaps.services.salesforce_connect import SalesforceSetup
+
+
+def build_salesforce_setup(app: Flask) -> SalesforceSetup:
+    config = app.config
+    emulator_urls = tuple(
+        u.strip() for u in config["SALESFORCE_EMULATOR_URLS"].split(",") if u.strip()
+    )
+    _allow_plain_http_for_loopback_emulator(emulator_urls)
+    redirect_uri = config["SALESFORCE_REDIRECT_URI"] or (
+        config["BASE_URL"].rstrip("/") + "/integrations/salesforce/callback"
+    )
+    return SalesforceSetup(
+        oauth=OAuthClientConfig(
+            config["SALESFORCE_CLIENT_ID"], config["SALESFORCE_CLIENT_SECRET"], redirect_uri
+        ),
+        hosts=HostPolicy(
+            config["SALESFORCE_LOGIN_URL"], config["SALESFORCE_SANDBOX_URL"], emulator_urls
+        ),
+        cipher=TokenCipher(_token_keys(app)),
+        api_version=config["SALESFORCE_API_VERSION"],
+        http_factory=requests.Session,
+    )
+
+
+def _allow_plain_http_for_loopback_emulator(emulator_urls: tuple[str, ...]) -> None:
+    # oauthlib refuses http:// unless this is set. Only a loopback emulator gets it; the host
+    # policy still refuses plain HTTP for every other host before any request is sent.
+    if any(
+        urlsplit(u).scheme == "http" and is_loopback(urlsplit(u).hostname or "")
+        for u in emulator_urls
+    ):
+        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+    # Salesforce may answer with the scopes in another order or with extra ones (e.g. "id").
+    os.environ["OAUTHLIB_RELAX_TOKEN_SCOPE"] = "1"
+
+
+def _token_keys(app: Flask) -> list[str]:
+    keys = parse_keys(app.config["TOKEN_ENCRYPTION_KEYS"])
+    if keys:
+        return keys
+    if app.config.get("SESSION_COOKIE_SECURE", True):
+        raise RuntimeError("TOKEN_ENCRYPTION_KEYS is not set (see README).")
+    # Local development and the demo: a key kept in instance/, never committed.
+    key_file = os.path.join(app.instance_path, "token-encryption.key")
+    if not os.path.exists(key_file):
+        with open(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(Fernet.generate_key().decode())
+    with open(key_file) as f:
+        return [f.read().strip()]

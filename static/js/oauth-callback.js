@@ -1,0 +1,26 @@
+// The OAuth callback page: tell the page that opened the popup how it went, then close.
+// Opened in the same tab (popup blocked), it goes back to the integration page instead.
+(function () {
+  "use strict";
+  var CHANNEL = "lemontaps-salesforce-oauth";
+  var result = document.getElementById("oauth-result");
+  if (!result) { return; }
+  var data = {
+    type: CHANNEL,
+    status: result.getAttribute("data-status"),
+    message: result.getAttribute("data-message")
+  };
+  if ("BroadcastChannel" in window) {
+    var channel = new BroadcastChannel(CHANNEL);
+    channel.postMessage(data);
+    channel.close();
+  }
+  if (window.opener && !window.opener.closed) {
+    window.opener.postMessage(data, window.location.origin);
+    window.close();
+  } else {
+    window.setTimeout(function () {
+      window.location.replace(result.getAttribute("data-return-url"));
+    }, 1500);
+  }
+})();

@@ -1,19 +1,20 @@
 """Data-API errors as values: one exception type that renders in both wire formats.
 
 REST answers a list of ``{"message", "errorCode", "fields"?}``; sObject Collections and
-Composite-graph results use ``{"statusCode", "message", "fields"}`` instead (salesforce-api.md §4.1).
+Composite-graph results use ``{"statusCode", "message", "fields"}`` instead
+(salesforce-api.md §4.1).
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 
 class ApiError(Exception):
     """A refused operation: HTTP status plus one or more Salesforce errors."""
 
     def __init__(self, status: int, error_code: str, message: str,
-                 fields: Optional[list[str]] = None, extra: Optional[dict[str, Any]] = None,
+                 fields: list[str] | None = None, extra: dict[str, Any] | None = None,
                  code_first: bool = False):
         super().__init__(f"{error_code}: {message}")
         self.status = status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 
-from . import control_api, faults, oauth, pages, seed
+from . import control_api, control_data, data_api, faults, oauth, pages, seed
 from .hosts import EmulatorUrls
 from .responses import sf_error
 from .state import EXTENSION_KEY, EmulatorState
@@ -38,6 +38,8 @@ def create_emulator_app(db_path: str | None = None, **options) -> Flask:
     app.register_blueprint(oauth.bp)
     app.register_blueprint(control_api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(data_api.bp)  # issue 6
+    app.register_blueprint(control_data.bp)
     app.register_error_handler(404, not_found)
     app.register_error_handler(405, method_not_allowed)
     app.wsgi_app = faults.FaultActionMiddleware(app.wsgi_app)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any
 
 from . import ids
 from .schema import ObjectSchema, canonical_object_name, custom_field, load_schema
@@ -63,20 +63,20 @@ class OrgCatalog:
 
     def __init__(self, customization: dict[str, Any]):
         self.customization = customization
-        self._schemas: dict[str, Optional[ObjectSchema]] = {}
+        self._schemas: dict[str, ObjectSchema | None] = {}
         self._custom_objects = {
             name.lower(): (name, spec)
             for name, spec in (customization.get("custom_objects") or {}).items()
         }
 
-    def canonical_name(self, name: str) -> Optional[str]:
+    def canonical_name(self, name: str) -> str | None:
         standard = canonical_object_name(name)
         if standard:
             return standard
         custom = self._custom_objects.get(name.lower())
         return custom[0] if custom else None
 
-    def schema(self, name: str) -> Optional[ObjectSchema]:
+    def schema(self, name: str) -> ObjectSchema | None:
         """The org's schema for ``name`` (any case), or None for an unknown object."""
         canonical = self.canonical_name(name)
         if canonical is None:
@@ -92,12 +92,13 @@ class OrgCatalog:
             fields = [field_from_spec(f) for f in spec.get("fields", [])]
             prefix = spec.get("key_prefix") or ids.key_prefix_for(name)
             return ObjectSchema(custom_object(name, spec.get("label", name[:-3]), prefix, fields))
-        extra_fields = [field_from_spec(f) for f in (custom.get("custom_fields") or {}).get(name, [])]
+        specs = (custom.get("custom_fields") or {}).get(name, [])
+        extra_fields = [field_from_spec(f) for f in specs]
         additions = (custom.get("picklist_additions") or {}).get(name)
         return load_schema(name, extra_fields, picklist_additions=additions,
                            state_country_picklists=bool(custom.get("state_country_picklists")))
 
-    def object_for_id(self, record_id: str) -> Optional[str]:
+    def object_for_id(self, record_id: str) -> str | None:
         prefix = record_id[:3]
         for name, spec in self._custom_objects.values():
             if (spec.get("key_prefix") or ids.key_prefix_for(name)) == prefix:

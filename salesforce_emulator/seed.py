@@ -20,6 +20,10 @@ DEMO_CALLBACK_URLS = [
     "http://localhost/integrations/salesforce/callback",
 ]
 DEMO_ORG_NAME = "Lemontaps Demo"
+LEMONTAPS_CUSTOMIZATION = {
+    "picklist_additions": {"Lead": {"LeadSource": ["Lemontaps"]},
+                           "Contact": {"LeadSource": ["Lemontaps"]}},
+}
 SANDBOX_ORG_NAME = "Lemontaps Demo (Sandbox dev)"
 SANDBOX_SUFFIX = ".dev"
 
@@ -32,6 +36,8 @@ def demo_org_spec(callback_urls: list[str] | None = None) -> dict[str, Any]:
         "kind": "production",
         "my_domain": "lemontaps-demo",
         "limits": {"daily_api_requests_max": 15000, "daily_api_requests_used": 0},
+        # The demo admin added "Lemontaps" to LeadSource (issue 6), as the product expects.
+        "settings": {"customization": LEMONTAPS_CUSTOMIZATION},
         "users": [
             {
                 "ref": "admin",
@@ -82,8 +88,18 @@ def demo_org_spec(callback_urls: list[str] | None = None) -> dict[str, Any]:
                 "client_credentials_user": DEMO_ADMIN_USERNAME,
             },
         ],
-        "records": demo_records(),
+        "records": with_person_names(demo_records()),
     }
+
+
+def with_person_names(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lead/Contact Name as Salesforce computes it ("First Last"), for seeded rows."""
+    for record in records:
+        fields = record["fields"]
+        if record["type"] in ("Lead", "Contact") and "Name" not in fields:
+            parts = [fields.get("FirstName"), fields.get("LastName")]
+            fields["Name"] = " ".join(p for p in parts if p)
+    return records
 
 
 def demo_records() -> list[dict[str, Any]]:
@@ -235,8 +251,9 @@ def sandbox_org_spec() -> dict[str, Any]:
         "kind": "sandbox",
         "my_domain": "lemontaps-demo--dev",
         "limits": {"daily_api_requests_max": 5000000, "daily_api_requests_used": 0},
+        "settings": {"customization": LEMONTAPS_CUSTOMIZATION},
         "users": users,
-        "records": [
+        "records": with_person_names([
             {
                 "type": "Lead",
                 "fields": {
@@ -249,7 +266,7 @@ def sandbox_org_spec() -> dict[str, Any]:
                     "IsConverted": False,
                 },
             },
-        ],
+        ]),
     }
 
 

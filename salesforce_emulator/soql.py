@@ -269,6 +269,21 @@ class Query:
     limit: Optional[int] = None
     offset: int = 0
     soql: str = ""
+    children: tuple["ChildQuery", ...] = ()
+
+
+@dataclass(frozen=True)
+class ChildQuery:
+    """``(SELECT ... FROM Account.Contacts)``: children whose ``field`` points at the row."""
+
+    relationship_name: str  # canonical, the key in the result ("Contacts")
+    field: str  # the child's reference field ("AccountId")
+    query: Query
+
+
+@dataclass(frozen=True)
+class _SubqueryStart:
+    position: int  # token index of the "(" opening the subquery
 
 
 # --------------------------------------------------------------------------- parser
@@ -359,8 +374,11 @@ class _Parser:
             raise self.error_at(object_token.offset, _UNKNOWN_OBJECT.format(
                 name=object_token.text), "INVALID_TYPE")
         self.object_schema = object_schema
-        fields = tuple(self.resolve_path(token) for token in select_tokens)
-        self.reject_duplicates(fields, select_tokens)
+        plain_tokens = [t for t in select_tokens if isinstance(t, Token)]
+        fields = tuple(self.resolve_path(token) for token in plain_tokens)
+        self.reject_duplicates(fields, plain_tokens)
+        children = tuple(self.parse_child_query(item.position) for item in select_tokens
+                         if isinstance(item, _SubqueryStart))
         where = None
         if self.current.is_keyword("WHERE"):
             self.advance()
@@ -374,9 +392,45 @@ class _Parser:
         if self.current.kind != "EOF":
             raise self.unexpected()
         return Query(object_schema.name, fields, is_count, where, order_by, limit, offset or 0,
-                     self.soql)
+                     self.soql, children)
 
-    def parse_select_list(self) -> tuple[list[Token], bool]:
+    def parse_child_query(self, position: int) -> ChildQuery:
+        """Parse the subquery starting at token ``position`` against the outer object."""
+        outer_schema, outer_position = self.object_schema, self.position
+        self.position = position + 2  # past "(" and SELECT
+        field_tokens = [self.parse_select_item(allow_subquery=False)]
+        while self.current.kind == "COMMA":
+            self.advance()
+            field_tokens.append(self.parse_select_item(allow_subquery=False))
+        self.expect_keyword("FROM")
+        relationship_token = self.expect("IDENT")
+        parts = relationship_token.text.split(".")
+        if len(parts) == 2 and parts[0].lower() == outer_schema.name.lower():
+            parts = parts[1:]
+        finder = getattr(outer_schema, "child_relationship", None)
+        child = finder(parts[0]) if finder and len(parts) == 1 else None
+        child_schema = self.lookup(child["childSObject"]) if child else None
+        if child_schema is None:
+            raise self.error_at(relationship_token.offset, (
+                f"Didn't understand relationship '{parts[-1]}' in FROM part of query call. If "
+                "you are attempting to use a custom relationship, be sure to append the '__r' "
+                "after the custom relationship name. Please reference your WSDL or the describe "
+                "call for the appropriate names."), "INVALID_TYPE")
+        self.object_schema = child_schema
+        fields = tuple(self.resolve_path(token) for token in field_tokens)
+        self.reject_duplicates(fields, field_tokens)
+        where = None
+        if self.current.is_keyword("WHERE"):
+            self.advance()
+            where = self.parse_condition()
+        order_by = self.parse_order_by() if self.current.is_keyword("ORDER") else ()
+        limit = self.parse_count_clause("LIMIT")
+        self.expect("RPAREN")
+        self.object_schema, self.position = outer_schema, outer_position
+        query = Query(child_schema.name, fields, False, where, order_by, limit)
+        return ChildQuery(child["relationshipName"], child["field"], query)
+
+    def parse_select_list(self) -> tuple[list[Union[Token, _SubqueryStart]], bool]:
         if self.current.is_keyword("COUNT") and self.tokens[self.position + 1].kind == "LPAREN":
             self.advance()
             self.advance()
@@ -388,14 +442,28 @@ class _Parser:
             field_tokens.append(self.parse_select_item())
         return field_tokens, False
 
-    def parse_select_item(self) -> Token:
+    def parse_select_item(self, allow_subquery: bool = True) -> Union[Token, _SubqueryStart]:
         token = self.current
+        if allow_subquery and token.kind == "LPAREN" \
+                and self.tokens[self.position + 1].is_keyword("SELECT"):
+            return self.skip_subquery()
         if token.kind != "IDENT" or token.text.upper() in _CLAUSE_KEYWORDS:
             raise self.unexpected()
         self.advance()
         if self.current.kind == "LPAREN":  # aggregate functions other than COUNT()
             raise self.unexpected()
         return token
+
+    def skip_subquery(self) -> _SubqueryStart:
+        """Step over a parenthesised subquery; it is parsed once the outer FROM is known."""
+        start, depth = self.position, 0
+        while True:
+            token = self.advance()
+            if token.kind == "EOF":
+                raise self.unexpected(token)
+            depth += {"LPAREN": 1, "RPAREN": -1}.get(token.kind, 0)
+            if depth == 0:
+                return _SubqueryStart(start)
 
     def reject_duplicates(self, fields: Sequence[FieldPath], tokens: Sequence[Token]) -> None:
         seen: set[str] = set()
@@ -662,6 +730,7 @@ class _Evaluator:
     lookup_record: RecordLookup
     now: dt.datetime
     _parent_cache: dict = field(default_factory=dict)
+    source: Optional[Callable[[str], Iterable[dict]]] = None
 
     def parent_chain(self, record: dict, path: FieldPath) -> tuple[Optional[dict], list]:
         """Walk the relationship hops; returns (final record, [(type, record) per hop])."""
@@ -797,7 +866,7 @@ def _matching_records(query: Query, records_by_type: RecordSource,
                       ) -> tuple[list[dict], _Evaluator]:
     source = _records_source(records_by_type)
     evaluator = _Evaluator(query, lookup_record or _default_record_lookup(source),
-                           now or dt.datetime.now(dt.timezone.utc))
+                           now or dt.datetime.now(dt.timezone.utc), source=source)
     records = [r for r in source(query.object_name)
                if query.where is None or evaluator.matches(r, query.where)]
     return _order(records, query, evaluator), evaluator
@@ -874,7 +943,27 @@ def _shape(record: dict, query: Query, evaluator: _Evaluator, version: str) -> d
             container = existing
         else:
             container[path.field_name] = _output_value(parent, path, parent_type, version)
+    for child in query.children:
+        shaped[child.relationship_name] = _child_result(record, child, evaluator, version)
     return shaped
+
+
+def _child_result(record: dict, child: ChildQuery, evaluator: _Evaluator,
+                  version: str) -> Optional[dict]:
+    """Nested {totalSize, done, records} of a child subquery; null when there are none."""
+    parent_id = str(record.get("Id") or "")[:15]
+    child_evaluator = _Evaluator(child.query, evaluator.lookup_record, evaluator.now,
+                                 source=evaluator.source)
+    candidates = [r for r in (evaluator.source(child.query.object_name) if evaluator.source
+                              else ())
+                  if parent_id and str(r.get(child.field) or "")[:15] == parent_id]
+    matching = [r for r in candidates
+                if child.query.where is None or child_evaluator.matches(r, child.query.where)]
+    rows = _page(_order(matching, child.query, child_evaluator), child.query)
+    if not rows:
+        return None
+    return {"totalSize": len(rows), "done": True,
+            "records": [_shape(r, child.query, child_evaluator, version) for r in rows]}
 
 
 def _output_value(record: dict, path: FieldPath, object_type: str, version: str) -> Any:

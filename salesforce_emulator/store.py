@@ -126,6 +126,15 @@ CREATE TABLE IF NOT EXISTS fault_rules (
     fired INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS query_cursor_pages (
+    org_id TEXT NOT NULL,
+    locator TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    total INTEGER NOT NULL,
+    records TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (locator, start)
+);
 CREATE TABLE IF NOT EXISTS api_calls (
     org_id TEXT NOT NULL,
     method TEXT NOT NULL,
@@ -147,6 +156,7 @@ ORG_TABLES = (
     "browser_sessions",
     "fault_rules",
     "api_calls",
+    "query_cursor_pages",
 )
 
 SF_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"

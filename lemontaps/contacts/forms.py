@@ -1,6 +1,4 @@
-import re
-from datetime import date, timedelta
-from urllib.parse import urlsplit
+from datetime import date
 
 import pycountry
 from flask_babel import lazy_gettext as _l
@@ -16,76 +14,37 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, StopValidation, ValidationError
 
-TEXT_MAX = 255
-EMAIL_MAX = 254
-PHONE_MAX = 40
-POSTCODE_MAX = 20
-WEBSITE_MAX = 2000
-NOTES_MAX = 32_000
-EARLIEST_MET_ON = date(2000, 1, 1)
+from lemontaps.services import contact_validation as rules
 
-PHONE_PATTERN = r"^[0-9 +()\-/.]*$"
-# C0 control characters (PostgreSQL refuses NUL outright); tab and newlines stay in notes.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_ONE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(.*)$", re.S)
+# The limits and messages live in services/contact_validation.py, shared with the API and
+# the CSV import; the form only adapts them to WTForms.
 
 
-def clean_line(value):
-    if value is None:
-        return ""
-    return _ONE_LINE_CONTROL.sub(" ", value).strip()
+class SharedRule:
+    """WTForms validator running the shared rule of one contact field."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.field_flags = {"maxlength": rules.RULES[name].max_length}
+
+    def __call__(self, form, field):
+        messages = rules.field_errors(self.name, field.data or "")
+        if messages:
+            raise StopValidation(messages[0])
 
 
-def clean_text(value):
-    if value is None:
-        return ""
-    return _CONTROL.sub("", value).strip()
-
-
-def normalise_website(value: str) -> str:
-    """Add https:// when no scheme is given; other schemes are left for the validator."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    if value.startswith("//"):
-        return "https:" + value
-    match = _SCHEME.match(value)
-    # "example.com:8080/x" has no scheme, "javascript:..." or "mailto:..." does.
-    if match and not match.group(2)[:1].isdigit():
-        return value
-    return "https://" + value
-
-
-def website_filter(value):
-    return normalise_website(clean_line(value))
-
-
-def check_website(form, field):
-    if not field.data:
-        return
-    parts = urlsplit(field.data)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise ValidationError(_l("Only http:// and https:// addresses are allowed."))
-    host = parts.hostname or ""
-    if not host or " " in field.data or "." not in host and host != "localhost":
-        raise ValidationError(_l("This is not a valid web address."))
+def _cleaner(name: str):
+    return lambda value: rules.clean(name, value)
 
 
 def check_met_on(form, field):
     if field.data is None:
         return
-    latest = date.today() + timedelta(days=1)
-    if not EARLIEST_MET_ON <= field.data <= latest:
-        raise ValidationError(
-            _l(
-                "Enter a date between %(first)s and %(last)s.",
-                first=EARLIEST_MET_ON.isoformat(),
-                last=latest.isoformat(),
-            )
-        )
+    messages = rules.met_on_errors(field.data)
+    if messages:
+        raise ValidationError(messages[0])
 
 
 def language_choices():
@@ -113,63 +72,47 @@ def country_suggestions() -> list[str]:
     return sorted(country.name for country in pycountry.countries)
 
 
-def _text(label, max_length=TEXT_MAX, **kwargs):
-    return StringField(
-        label, validators=[Optional(), Length(max=max_length)], filters=[clean_line], **kwargs
-    )
+def _text(name, label):
+    return StringField(label, validators=[SharedRule(name)], filters=[_cleaner(name)])
 
 
-def _email(label):
-    return EmailField(
-        label,
-        validators=[Optional(), Length(max=EMAIL_MAX), Email(check_deliverability=False)],
-        filters=[clean_line],
-    )
+def _email(name, label):
+    return EmailField(label, validators=[SharedRule(name)], filters=[_cleaner(name)])
 
 
-def _phone(label):
-    return TelField(
-        label,
-        validators=[
-            Optional(),
-            Length(max=PHONE_MAX),
-            Regexp(PHONE_PATTERN, message=_l("Use digits, spaces and + ( ) - / . only.")),
-        ],
-        filters=[clean_line],
-    )
+def _phone(name, label):
+    return TelField(label, validators=[SharedRule(name)], filters=[_cleaner(name)])
 
 
 class ContactForm(FlaskForm):
-    name_prefix = _text(_l("Name prefix"))
-    first_name = _text(_l("First name"))
-    last_name = _text(_l("Last name"))
-    position = _text(_l("Position"))
-    role = _text(_l("Role"))
-    department = _text(_l("Department"))
-    company = _text(_l("Company"))
-    email = _email(_l("E-mail"))
-    work_email = _email(_l("Work e-mail"))
-    work_phone = _phone(_l("Work phone"))
-    mobile_phone = _phone(_l("Mobile phone"))
+    name_prefix = _text("name_prefix", _l("Name prefix"))
+    first_name = _text("first_name", _l("First name"))
+    last_name = _text("last_name", _l("Last name"))
+    position = _text("position", _l("Position"))
+    role = _text("role", _l("Role"))
+    department = _text("department", _l("Department"))
+    company = _text("company", _l("Company"))
+    email = _email("email", _l("E-mail"))
+    work_email = _email("work_email", _l("Work e-mail"))
+    work_phone = _phone("work_phone", _l("Work phone"))
+    mobile_phone = _phone("mobile_phone", _l("Mobile phone"))
     website = URLField(
-        _l("Website"),
-        validators=[Optional(), Length(max=WEBSITE_MAX), check_website],
-        filters=[website_filter],
+        _l("Website"), validators=[SharedRule("website")], filters=[_cleaner("website")]
     )
-    addressee = _text(_l("Addressee"))
-    address_line1 = _text(_l("Address line 1"))
-    address_line2 = _text(_l("Address line 2"))
-    postcode = _text(_l("Postcode"), POSTCODE_MAX)
-    city = _text(_l("City"))
-    country = _text(_l("Country"))
+    addressee = _text("addressee", _l("Addressee"))
+    address_line1 = _text("address_line1", _l("Address line 1"))
+    address_line2 = _text("address_line2", _l("Address line 2"))
+    postcode = _text("postcode", _l("Postcode"))
+    city = _text("city", _l("City"))
+    country = _text("country", _l("Country"))
     language = SelectField(_l("Language"), choices=language_choices, default="")
     gdpr_consent = BooleanField(_l("GDPR consent given"))
     notes = TextAreaField(
-        _l("Notes"), validators=[Optional(), Length(max=NOTES_MAX)], filters=[clean_text]
+        _l("Notes"), validators=[SharedRule("notes")], filters=[_cleaner("notes")]
     )
     met_on = DateField(
         _l("Met on"),
-        validators=[InputRequired(message=_l("Enter the date you met.")), check_met_on],
+        validators=[InputRequired(message=rules.message_met_on_required()), check_met_on],
         default=date.today,
     )
     # Admins only: the view removes the field for end users and fills the choices.
@@ -178,12 +121,8 @@ class ContactForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        names = (self.first_name, self.last_name, self.company, self.email)
-        if not any(field.data for field in names):
-            self.first_name.errors = [
-                *self.first_name.errors,
-                _l("Enter at least a name, a company or an e-mail."),
-            ]
+        if not rules.has_identity({name: self[name].data for name in rules.IDENTITY_FIELDS}):
+            self.first_name.errors = [*self.first_name.errors, rules.message_need_identity()]
             ok = False
         return ok
 

@@ -96,6 +96,7 @@ def _chosen_met_by(form: ContactForm, contact: Contact | None) -> User:
 
 
 def _save(form: ContactForm, contact: Contact | None):
+    created = contact is None
     try:
         met_by = _chosen_met_by(form, contact)
         if contact is None:
@@ -110,6 +111,8 @@ def _save(form: ContactForm, contact: Contact | None):
         field.errors = [*field.errors, RULE_MESSAGES[error.code]()]
         return None
     db.session.commit()
+    if created:
+        contacts.contacts_created(contact.account_id, [contact.id])
     return contact
 
 

@@ -246,6 +246,14 @@ def update_contact(contact: Contact, data: dict[str, Any], met_by: User | None =
     return contact
 
 
+def contacts_created(account_id: int, contact_ids: list[int]) -> None:
+    """Called after new contacts are committed; the automatic push hooks in here.
+
+    Every way of creating contacts (form, API, CSV import) calls it once per commit, so
+    contacts from any source are "new contacts" alike.
+    """
+
+
 def delete_contact(contact: Contact) -> None:
     """Deletes the row here only: nothing in Salesforce is ever deleted."""
     db.session.delete(contact)

@@ -70,10 +70,11 @@ def register_extensions(app: Flask) -> None:
         parallelism=app.config["ARGON2_PARALLELISM"],
     )
     from lemontaps import auth_session  # noqa: F401  registers the user loader
+    from lemontaps.exports import models as _export_models  # noqa: F401  (tables)
+    from lemontaps.integrations import models as _integration_models  # noqa: F401  (tables)
 
 
 def register_salesforce(app: Flask) -> None:
-    from lemontaps.integrations import models  # noqa: F401  tables for create_all/migrations
     from lemontaps.integrations.setup import build_salesforce_setup
 
     app.extensions["salesforce"] = build_salesforce_setup(app)

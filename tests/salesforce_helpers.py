@@ -76,3 +76,36 @@ def callback_path(callback_url: str) -> str:
 
 def query_of(url: str) -> dict:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def control(emulator):
+    from salesforce_emulator.control import ControlClient
+
+    return ControlClient("http://login.sf-emulator.localhost", session=emulator_session(emulator))
+
+
+def connect_account(app, emulator, admin_email: str, environment: str = "production") -> str:
+    """Run the real connect flow for the admin; returns the connected org id."""
+    from tests.factories import login
+
+    client = app.test_client()
+    assert login(client, admin_email).status_code == 302
+    started = client.post("/integrations/salesforce/authorize", data={"environment": environment})
+    assert started.status_code == 303, started.data
+    back = sf_browser_login(emulator, started.headers["Location"])
+    page = client.get(callback_path(back))
+    assert b"Connected to Salesforce org" in page.data, page.data
+    return connected_org_id(admin_email)
+
+
+def connected_org_id(admin_email: str) -> str:
+    import sqlalchemy as sa
+
+    from lemontaps.extensions import db
+    from lemontaps.integrations.models import SalesforceConnection
+    from lemontaps.models import User
+
+    account_id = db.session.scalar(sa.select(User.account_id).where(User.email == admin_email))
+    return db.session.scalar(
+        sa.select(SalesforceConnection.org_id).where(SalesforceConnection.account_id == account_id)
+    )

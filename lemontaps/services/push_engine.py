@@ -1,0 +1,688 @@
+"""The push engine: one batch (at most 200 contacts) of a push, from checks to created records.
+
+API budget per batch: one Composite call for every look-up (Leads and Contacts by e-mail, the
+capturers' Salesforce users, and reconciliation after a lost answer), one sObject Collections
+call for the creates; more only for owner fallbacks and duplicate-rule details. Describe data
+comes from the cache filled at connect time.
+
+Exactly once: a create is preceded by committing `sent_at`; after a lost answer the next round
+looks for a record created by the integration user since then (or with our external id) and
+adopts it instead of creating a second one."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote as url_quote
+
+import sqlalchemy as sa
+
+from lemontaps.exports.models import UNSETTLED, EmailClaim, ExportState, Push, PushItem
+from lemontaps.extensions import db
+from lemontaps.integrations.models import (
+    ConnectionStatus,
+    IntegrationSettings,
+    OrgDescribe,
+    SalesforceConnection,
+)
+from lemontaps.models import Contact, utcnow
+from lemontaps.salesforce import soql
+from lemontaps.salesforce.client import SalesforceClient
+from lemontaps.salesforce.errors import (
+    ApiDisabled,
+    RequestLimitExceeded,
+    SalesforceError,
+    TransientError,
+)
+from lemontaps.services import pushes
+from lemontaps.services.mapping import MappedRecord, MappingFailure, map_contact
+from lemontaps.services.salesforce_connect import (
+    EXTERNAL_ID_FIELD,
+    SalesforceSetup,
+    connection_for,
+    describe_summary,
+)
+from lemontaps.services.salesforce_session import NeedsReconnect, client_for
+
+MAX_ROUNDS = 4
+IN_LIST_MAX_URL_CHARS = 9000
+QUERIES_PER_COMPOSITE = 5
+CLOCK_SKEW = timedelta(minutes=5)
+OWNER_ERRORS = {"INACTIVE_OWNER_OR_USER"}
+TRANSIENT_RECORD_ERRORS = {"UNABLE_TO_LOCK_ROW"}
+CONTACT_FIELDS = (
+    "name_prefix",
+    "first_name",
+    "last_name",
+    "position",
+    "role",
+    "department",
+    "company",
+    "email",
+    "work_phone",
+    "mobile_phone",
+    "website",
+    "address_line1",
+    "postcode",
+    "city",
+    "country",
+    "notes",
+    "met_on",
+)
+
+
+@dataclass
+class EngineOptions:
+    sleep: Callable[[float], None] = time.sleep
+    backoff_seconds: tuple[float, ...] = (1.0, 4.0, 10.0)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def pause(self, round_no: int) -> None:
+        base = self.backoff_seconds[min(round_no, len(self.backoff_seconds) - 1)]
+        self.sleep(base * (0.5 + self.rng.random()))  # jitter: workers do not retry in step
+
+
+@dataclass
+class Pending:
+    item: PushItem
+    contact: Contact
+    record: MappedRecord
+
+    @property
+    def email_key(self) -> str:
+        return (self.contact.email or "").strip().lower()
+
+
+class StopBatch(Exception):
+    """The rest of the batch waits (API limit, reconnect) or fails as a whole."""
+
+    def __init__(self, state: ExportState, reason_code: str, detail: str | None = None):
+        super().__init__(reason_code)
+        self.state, self.reason_code, self.detail = state, reason_code, detail
+
+
+def run_batch(
+    setup: SalesforceSetup, push_id: int, item_ids: list[int], options: EngineOptions | None = None
+) -> None:
+    """Push the unsettled items among `item_ids`. Commits as it goes."""
+    options = options or EngineOptions()
+    push = db.session.get(Push, push_id)
+    items = db.session.scalars(
+        sa.select(PushItem)
+        .where(
+            PushItem.id.in_(item_ids),
+            PushItem.push_id == push_id,
+            PushItem.state.in_([s.value for s in UNSETTLED]),
+        )
+        .order_by(PushItem.id)
+    ).all()
+    if push is None or not items:
+        return
+    connection = connection_for(push.account_id)
+    problem = _connection_problem(push, connection)
+    if problem:
+        _settle_all(items, ExportState.WAITING, problem)
+        db.session.commit()
+        return
+    push.org_id = push.org_id or connection.org_id
+    push.status = "running"
+    live = _start_items(items)
+    db.session.commit()  # the UI shows "pushing"; no write lock is held during API calls
+    if live:
+        _Batch(setup, push, connection, live, options).run()
+
+
+def _connection_problem(push: Push, connection: SalesforceConnection | None) -> str | None:
+    if connection is None:
+        return "not_connected"
+    if connection.status != ConnectionStatus.CONNECTED.value:
+        return "needs_reconnect"
+    if push.org_id and push.org_id != connection.org_id:
+        return "org_changed"
+    return None
+
+
+def _start_items(items: list[PushItem]) -> list[tuple[PushItem, Contact]]:
+    contact_ids = [i.contact_id for i in items if i.contact_id is not None]
+    contacts = {
+        c.id: c
+        for c in db.session.scalars(
+            sa.select(Contact)
+            .where(Contact.id.in_(contact_ids))
+            .options(sa.orm.selectinload(Contact.met_by))
+        )
+    }
+    live = []
+    for item in items:
+        contact = contacts.get(item.contact_id)
+        if contact is None:
+            pushes.settle(item, ExportState.SKIPPED, "deleted_before_export")
+            continue
+        item.state = ExportState.PUSHING.value
+        item.attempts += 1
+        pushes.set_current(contact.id, item.account_id, item)
+        live.append((item, contact))
+    return live
+
+
+def _settle_all(items, state: ExportState, reason: str, detail: str | None = None) -> None:
+    for item in items:
+        pushes.settle(item, state, reason, detail)
+
+
+def contact_values(contact: Contact) -> dict:
+    return {name: getattr(contact, name) for name in CONTACT_FIELDS}
+
+
+@dataclass
+class Lookups:
+    leads: dict[str, dict] = field(default_factory=dict)
+    contacts: dict[str, dict] = field(default_factory=dict)
+    users: dict[str, list[dict]] = field(default_factory=dict)
+    recent: list[dict] = field(default_factory=list)
+
+
+class _Batch:
+    def __init__(self, setup, push, connection, live, options):
+        self.setup = setup
+        self.push = push
+        self.connection = connection
+        self.live = live
+        self.options = options
+        self.target = push.target_object
+        settings = db.session.get(IntegrationSettings, push.account_id)
+        self.threshold = (settings.api_usage_threshold_pct if settings else 90) / 100
+        self.external_id = (
+            connection.lead_external_id if self.target == "Lead" else connection.contact_external_id
+        )
+        self.client: SalesforceClient | None = None
+
+    # -- the whole batch ------------------------------------------------------------------
+
+    def run(self) -> None:
+        pending: list[Pending] = []
+        try:
+            self.client = client_for(self.setup, self.connection)
+            describe = self._describe()
+            pending = self._prepare(describe)
+            db.session.commit()
+            for round_no in range(MAX_ROUNDS):
+                if not pending:
+                    break
+                try:
+                    self._check_budget()
+                    lookups = self._lookup(pending)
+                    pending = self._classify(pending, lookups)
+                    self._check_budget()
+                    pending = self._create(pending, lookups)
+                except TransientError:
+                    db.session.rollback()
+                    pending = self._still_pending(pending)
+                except RequestLimitExceeded as error:
+                    if not error.concurrency:
+                        raise StopBatch(ExportState.WAITING, "api_limit") from None
+                    db.session.rollback()
+                    pending = self._still_pending(pending)
+                db.session.commit()
+                if pending and round_no + 1 < MAX_ROUNDS:
+                    self.options.pause(round_no)
+            if pending:
+                _settle_all(
+                    [p.item for p in pending], ExportState.WAITING, "salesforce_unavailable"
+                )
+        except StopBatch as stop:
+            db.session.rollback()
+            rest = [i for i, _c in self.live if i.state in [s.value for s in UNSETTLED]]
+            _settle_all(rest, stop.state, stop.reason_code, stop.detail)
+        except NeedsReconnect:
+            db.session.rollback()
+            rest = [i for i, _c in self.live if i.state in [s.value for s in UNSETTLED]]
+            _settle_all(rest, ExportState.WAITING, "needs_reconnect")
+        finally:
+            self._note_usage()
+            pushes.finish_if_settled(self.push)
+            db.session.commit()
+
+    def _still_pending(self, pending: list[Pending]) -> list[Pending]:
+        for p in pending:
+            db.session.refresh(p.item)
+        return [p for p in pending if p.item.state == ExportState.PUSHING]
+
+    def _check_budget(self) -> None:
+        usage = self.client.last_usage if self.client else None
+        if usage and usage.fraction >= self.threshold:
+            raise StopBatch(ExportState.WAITING, "api_limit")
+
+    def _note_usage(self) -> None:
+        usage = self.client.last_usage if self.client else None
+        if usage:
+            db.session.execute(
+                sa.update(SalesforceConnection)
+                .where(SalesforceConnection.id == self.connection.id)
+                .values(api_used=usage.used, api_limit=usage.limit, api_checked_at=utcnow())
+            )
+
+    # -- before any create ----------------------------------------------------------------
+
+    def _describe(self) -> dict:
+        cached = db.session.scalar(
+            sa.select(OrgDescribe).where(
+                OrgDescribe.account_id == self.push.account_id,
+                OrgDescribe.org_id == self.connection.org_id,
+                OrgDescribe.sobject == self.target,
+            )
+        )
+        if cached is not None:
+            return cached.fields
+        fields = describe_summary(self.client.describe(self.target))
+        db.session.add(
+            OrgDescribe(
+                account_id=self.push.account_id,
+                org_id=self.connection.org_id,
+                sobject=self.target,
+                fields=fields,
+            )
+        )
+        return fields
+
+    def _prepare(self, describe: dict) -> list[Pending]:
+        pending, first_by_email = [], {}
+        for item, contact in self.live:
+            mapped = map_contact(contact_values(contact), self.target, describe)
+            if isinstance(mapped, MappingFailure):
+                pushes.settle(
+                    item,
+                    ExportState.FAILED,
+                    mapped.code,
+                    details={"field": mapped.field, "limit": mapped.limit, "length": mapped.length},
+                )
+                continue
+            entry = Pending(item, contact, mapped)
+            key = entry.email_key
+            if key and key in first_by_email:
+                first = first_by_email[key]
+                pushes.settle(
+                    item,
+                    ExportState.DUPLICATE,
+                    "duplicate_in_push",
+                    details={
+                        "duplicate_of_contact": first.contact.id,
+                        "duplicate_of_item": first.item.id,
+                    },
+                )
+                continue
+            if key:
+                first_by_email[key] = entry
+            pending.append(entry)
+        return self._claim(pending)
+
+    def _claim(self, pending: list[Pending]) -> list[Pending]:
+        """Claim each e-mail for this account; a claim held by another live push waits."""
+        claimed = []
+        for entry in pending:
+            key = entry.email_key
+            if not key:
+                claimed.append(entry)
+                continue
+            holder = db.session.get(EmailClaim, (self.push.account_id, key))
+            if holder is not None and holder.item_id != entry.item.id:
+                other = db.session.get(PushItem, holder.item_id)
+                if other is not None and other.state in [s.value for s in UNSETTLED]:
+                    pushes.settle(entry.item, ExportState.WAITING, "email_in_flight")
+                    continue
+                db.session.delete(holder)
+                db.session.flush()
+            if holder is None or holder.item_id != entry.item.id:
+                try:
+                    with db.session.begin_nested():
+                        db.session.add(
+                            EmailClaim(
+                                account_id=self.push.account_id,
+                                email_key=key,
+                                item_id=entry.item.id,
+                            )
+                        )
+                except sa.exc.IntegrityError:
+                    pushes.settle(entry.item, ExportState.WAITING, "email_in_flight")
+                    continue
+            claimed.append(entry)
+        return claimed
+
+    # -- look-ups (one Composite call) ----------------------------------------------------
+
+    def _lookup(self, pending: list[Pending]) -> Lookups:
+        queries = self._lookup_queries(pending)
+        lookups = Lookups()
+        for start in range(0, len(queries), QUERIES_PER_COMPOSITE):
+            group = queries[start : start + QUERIES_PER_COMPOSITE]
+            response = self.client.composite(
+                [
+                    {
+                        "method": "GET",
+                        "referenceId": ref,
+                        "url": f"{self.client.data_path}/query/?q={url_quote(query)}",
+                    }
+                    for ref, query in group
+                ]
+            )
+            for sub in response.get("compositeResponse", []):
+                self._absorb(lookups, sub)
+        return lookups
+
+    def _absorb(self, lookups: Lookups, sub: dict) -> None:
+        status = sub.get("httpStatusCode", 500)
+        body = sub.get("body")
+        if status >= 400:
+            error = body[0] if isinstance(body, list) and body else {}
+            code = error.get("errorCode")
+            if status >= 500 or code in TRANSIENT_RECORD_ERRORS:
+                raise TransientError(error.get("message", "look-up failed"), status=status)
+            raise SalesforceError(
+                error.get("message", "look-up failed"), status=status, error_code=code
+            )
+        records = list(body.get("records", []))
+        while not body.get("done", True) and body.get("nextRecordsUrl"):
+            body = self.client.json("GET", body["nextRecordsUrl"])
+            records.extend(body.get("records", []))
+        kind = sub["referenceId"].split("_")[0]
+        for record in records:
+            if kind == "user":
+                email = _user_email_key(record.get("Email") or "")
+                lookups.users.setdefault(email, []).append(record)
+            elif kind == "recent":
+                lookups.recent.append(record)
+            else:
+                key = (record.get("Email") or "").lower()
+                target = lookups.leads if kind == "lead" else lookups.contacts
+                target.setdefault(key, record)
+
+    def _lookup_queries(self, pending: list[Pending]) -> list[tuple[str, str]]:
+        queries = []
+        emails = sorted({p.email_key for p in pending if p.email_key})
+        extra = f", {EXTERNAL_ID_FIELD}" if self.external_id else ""
+        fields = f"Id, Email, Name, CreatedById, CreatedDate{extra}"
+        for n, chunk in enumerate(_in_chunks(emails)):
+            in_list = soql.quote_list(chunk)
+            queries.append(
+                (
+                    f"lead_{n}",
+                    f"SELECT {fields} FROM Lead WHERE IsConverted = false "
+                    f"AND Email IN {in_list} ORDER BY CreatedDate",
+                )
+            )
+            queries.append(
+                (
+                    f"contact_{n}",
+                    f"SELECT {fields} FROM Contact WHERE Email IN {in_list} ORDER BY CreatedDate",
+                )
+            )
+        capturers = sorted({p.contact.met_by.email.lower() for p in pending})
+        with_sandbox = sorted(set(capturers) | {f"{e}.invalid" for e in capturers})
+        for n, chunk in enumerate(_in_chunks(with_sandbox)):
+            queries.append(
+                (
+                    f"user_{n}",
+                    "SELECT Id, Email, Username, Name, CreatedDate FROM User "
+                    "WHERE IsActive = true AND UserType = 'Standard' AND "
+                    f"Email IN {soql.quote_list(chunk)}",
+                )
+            )
+        sent = [p.item.sent_at for p in pending if p.item.sent_at and not p.email_key]
+        if sent:
+            since = (min(sent) - CLOCK_SKEW).replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            name_fields = "Id, FirstName, LastName, CreatedDate" + (
+                ", Company" if self.target == "Lead" else ""
+            )
+            queries.append(
+                (
+                    "recent_0",
+                    f"SELECT {name_fields} FROM {self.target} WHERE "
+                    f"Email = null AND CreatedById = "
+                    f"{soql.quote(self.connection.sf_user_id)} AND "
+                    f"CreatedDate >= {since}",
+                )
+            )
+        return queries
+
+    # -- duplicates, adoption, owners -----------------------------------------------------
+
+    def _classify(self, pending: list[Pending], lookups: Lookups) -> list[Pending]:
+        remaining = []
+        for entry in pending:
+            adopted = self._ours(entry, lookups)
+            if adopted is not None:
+                self._exported(entry, adopted["Id"], self._owner(entry, lookups), adopted=True)
+                continue
+            key = entry.email_key
+            match_contact = lookups.contacts.get(key) if key else None
+            match_lead = lookups.leads.get(key) if key else None
+            if match_contact or match_lead:
+                # A match on both names the Contact.
+                kind, match = ("Contact", match_contact) if match_contact else ("Lead", match_lead)
+                pushes.settle(
+                    entry.item,
+                    ExportState.DUPLICATE,
+                    f"duplicate_{kind.lower()}",
+                    sf_object=kind,
+                    sf_id=match["Id"],
+                    org_id=self.connection.org_id,
+                )
+                continue
+            remaining.append(entry)
+        return remaining
+
+    def _ours(self, entry: Pending, lookups: Lookups) -> dict | None:
+        """A record we created for this contact before an answer was lost."""
+        key = entry.email_key
+        candidates = (
+            [r for r in (lookups.contacts.get(key), lookups.leads.get(key)) if r]
+            if key
+            else lookups.recent
+        )
+        sent_at = entry.item.sent_at
+        for record in candidates:
+            if self.external_id and record.get(EXTERNAL_ID_FIELD) == entry.contact.uuid:
+                return record
+            if sent_at is None or record.get("CreatedById") not in (
+                None,
+                self.connection.sf_user_id,
+            ):
+                continue
+            created = _parse_sf_datetime(record.get("CreatedDate"))
+            if created is None or created < sent_at - CLOCK_SKEW:
+                continue
+            if key or _same_person(record, entry.record.fields):
+                return record
+        return None
+
+    def _owner(self, entry: Pending, lookups: Lookups) -> tuple[str, str, str]:
+        """(owner id, owner name, why): the capturer's Salesforce user, else the fallback."""
+        capturer = entry.contact.met_by.email.lower()
+        users = lookups.users.get(capturer, [])
+        if users:
+            exact = [
+                u
+                for u in users
+                if (u.get("Username") or "").lower() in (capturer, f"{capturer}.invalid")
+            ]
+            chosen = (
+                exact[0] if exact else sorted(users, key=lambda u: u.get("CreatedDate") or "")[0]
+            )
+            return chosen["Id"], chosen.get("Name") or "", "matched_user"
+        return (self.connection.sf_user_id, self.connection.sf_user_name or "", "fallback")
+
+    # -- creates (one sObject Collections call) -------------------------------------------
+
+    def _create(self, pending: list[Pending], lookups: Lookups) -> list[Pending]:
+        owners = {p.item.id: self._owner(p, lookups) for p in pending}
+        results = self._send(pending, {p.item.id: owners[p.item.id][0] for p in pending})
+        retry_owner, transient = [], []
+        for entry, result in zip(pending, results, strict=True):
+            outcome = self._record_result(entry, result, owners[entry.item.id])
+            if outcome == "owner":
+                retry_owner.append(entry)
+            elif outcome == "transient":
+                transient.append(entry)
+        if retry_owner:
+            fallback = (
+                self.connection.sf_user_id,
+                self.connection.sf_user_name or "",
+                "fallback_refused",
+            )
+            results = self._send(retry_owner, {p.item.id: fallback[0] for p in retry_owner})
+            for entry, result in zip(retry_owner, results, strict=True):
+                refused = owners[entry.item.id]
+                entry.item.details = {
+                    **(entry.item.details or {}),
+                    "refused_owner": refused[1] or refused[0],
+                }
+                if self._record_result(entry, result, fallback) == "transient":
+                    transient.append(entry)
+        return transient
+
+    def _send(self, pending: list[Pending], owner_ids: dict[int, str]) -> list[dict]:
+        now = utcnow()
+        for entry in pending:
+            entry.item.sent_at = entry.item.sent_at or now
+        db.session.commit()  # sent_at is durable before the request leaves
+        records = []
+        for entry in pending:
+            record = {
+                "attributes": {"type": self.target},
+                **entry.record.fields,
+                "OwnerId": owner_ids[entry.item.id],
+            }
+            if self.external_id:
+                record[EXTERNAL_ID_FIELD] = entry.contact.uuid
+            records.append(record)
+        headers = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
+        if self.target == "Lead":
+            headers["Sforce-Auto-Assign"] = "FALSE"  # an assignment rule must not move owners
+        if self.external_id:
+            return self.client.upsert_collection(
+                self.target, EXTERNAL_ID_FIELD, records, headers=headers
+            )
+        return self.client.create_collection(records, headers=headers)
+
+    def _record_result(self, entry: Pending, result: dict, owner: tuple[str, str, str]) -> str:
+        if result.get("success"):
+            self._exported(entry, result["id"], owner)
+            return "done"
+        errors = result.get("errors") or [{}]
+        code = errors[0].get("statusCode") or errors[0].get("errorCode")
+        message = errors[0].get("message")
+        if code in TRANSIENT_RECORD_ERRORS:
+            return "transient"
+        refuses_owner = code in OWNER_ERRORS or "OwnerId" in (errors[0].get("fields") or [])
+        if refuses_owner and owner[2] == "matched_user":
+            return "owner"
+        if code == "DUPLICATES_DETECTED":
+            self._duplicate_by_rule(entry, errors[0])
+            return "done"
+        pushes.settle(
+            entry.item,
+            ExportState.FAILED,
+            code or "salesforce_refused",
+            message,
+            details={**(entry.item.details or {}), "fields": errors[0].get("fields") or []},
+        )
+        return "done"
+
+    def _duplicate_by_rule(self, entry: Pending, error: dict) -> None:
+        match_ids = _matched_ids(error)
+        if not match_ids:
+            match_ids = self._matched_ids_by_single_create(entry)
+        pushes.settle(
+            entry.item,
+            ExportState.DUPLICATE,
+            "duplicate_rule",
+            error.get("message"),
+            sf_object=self.target if match_ids else None,
+            sf_id=match_ids[0] if match_ids else None,
+            org_id=self.connection.org_id,
+        )
+
+    def _matched_ids_by_single_create(self, entry: Pending) -> list[str]:
+        # Collections results carry no match details; a single create does (it is refused
+        # again by the same Block rule, so nothing is created).
+        record = dict(entry.record.fields)
+        try:
+            self.client.json(
+                "POST", f"{self.client.data_path}/sobjects/{self.target}/", json=record
+            )
+        except SalesforceError as error:
+            content = error.content
+            if isinstance(content, list) and content:
+                return _matched_ids(content[0])
+        return []
+
+    def _exported(
+        self, entry: Pending, sf_id: str, owner: tuple[str, str, str], adopted: bool = False
+    ) -> None:
+        details = dict(entry.item.details or {})
+        if entry.record.shortened:
+            details["shortened"] = entry.record.shortened
+        if entry.record.notes:
+            details["notes"] = entry.record.notes
+        if adopted:
+            details["adopted"] = True
+        pushes.settle(
+            entry.item,
+            ExportState.EXPORTED,
+            None,
+            None,
+            sf_object=self.target,
+            sf_id=sf_id,
+            org_id=self.connection.org_id,
+            owner_id=owner[0],
+            owner_name=owner[1],
+            owner_reason=owner[2],
+            details=details,
+        )
+
+
+def _in_chunks(values: list[str]) -> list[list[str]]:
+    return soql.chunks_within(values, IN_LIST_MAX_URL_CHARS) if values else []
+
+
+def _user_email_key(email: str) -> str:
+    email = email.lower()
+    return email[: -len(".invalid")] if email.endswith(".invalid") else email
+
+
+def _parse_sf_datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def _same_person(record: dict, fields: dict) -> bool:
+    return all(
+        (record.get(name) or "") == (fields.get(name) or "")
+        for name in ("FirstName", "LastName", "Company")
+        if name in record
+    )
+
+
+def _matched_ids(error: dict) -> list[str]:
+    # Real Salesforce spells it "duplicateResut"; the documentation "duplicateResult".
+    result = error.get("duplicateResut") or error.get("duplicateResult") or {}
+    if isinstance(result, list):
+        result = result[0] if result else {}
+    ids = []
+    for match in result.get("matchResults", []) or []:
+        for found in match.get("matchRecords", []) or []:
+            record = found.get("record") or {}
+            if record.get("Id"):
+                ids.append(record["Id"])
+    return ids
+
+
+__all__ = ["run_batch", "EngineOptions", "ApiDisabled"]

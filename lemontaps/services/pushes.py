@@ -1,0 +1,171 @@
+"""Recording pushes and moving contacts through export states (no Salesforce calls here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from lemontaps.exports.models import (
+    UNSETTLED,
+    ContactExport,
+    EmailClaim,
+    ExportState,
+    Push,
+    PushItem,
+    PushKind,
+    PushStatus,
+)
+from lemontaps.extensions import db
+from lemontaps.models import Contact, User, utcnow
+
+BATCH_SIZE = 200  # one sObject Collections call; no job handles more
+
+
+def contact_label(contact: Contact) -> str:
+    return (contact.full_name or contact.email or f"#{contact.id}")[:255]
+
+
+def current_exports(contact_ids: Iterable[int]) -> dict[int, ContactExport]:
+    ids = list(contact_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(sa.select(ContactExport).where(ContactExport.contact_id.in_(ids)))
+    return {row.contact_id: row for row in rows}
+
+
+def create_push(
+    account_id: int,
+    contacts: list[Contact],
+    target_object: str,
+    started_by: User | None,
+    kind: PushKind,
+    org_id: str | None,
+) -> Push:
+    """Record a push. Contacts already exported to this org, or in another unsettled push,
+    become skipped items that say so; the rest are queued."""
+    push = Push(
+        account_id=account_id,
+        kind=kind.value,
+        target_object=target_object,
+        started_by_id=started_by.id if started_by else None,
+        org_id=org_id,
+        total=len(contacts),
+    )
+    db.session.add(push)
+    db.session.flush()
+    exports = current_exports(c.id for c in contacts)
+    for contact in contacts:
+        export = exports.get(contact.id)
+        item = PushItem(
+            push_id=push.id,
+            account_id=account_id,
+            contact_id=contact.id,
+            contact_label=contact_label(contact),
+        )
+        db.session.add(item)
+        skip = _skip_reason(export, org_id)
+        if skip:
+            item.state = ExportState.SKIPPED.value
+            item.reason_code = skip
+            item.finished_at = utcnow()
+            if export is not None:
+                item.sf_id, item.sf_object, item.org_id = (
+                    export.sf_id,
+                    export.sf_object,
+                    export.org_id,
+                )
+            continue
+        db.session.flush()
+        set_current(contact.id, account_id, item)
+    db.session.flush()
+    return push
+
+
+def _skip_reason(export: ContactExport | None, org_id: str | None) -> str | None:
+    if export is None:
+        return None
+    if export.state in UNSETTLED:
+        return "already_being_pushed"
+    if export.state == ExportState.EXPORTED and (org_id is None or export.org_id == org_id):
+        return "already_in_salesforce"
+    return None  # not exported, failed, duplicate, or exported to another org: send it
+
+
+def set_current(contact_id: int, account_id: int, item: PushItem) -> None:
+    """Make `item` the contact's current export state (skipped attempts never are)."""
+    export = db.session.get(ContactExport, contact_id)
+    if export is None:
+        export = ContactExport(contact_id=contact_id, account_id=account_id)
+        db.session.add(export)
+    export.state = item.state
+    export.item_id = item.id
+    if item.state == ExportState.EXPORTED:
+        export.sf_id, export.sf_object, export.org_id = item.sf_id, item.sf_object, item.org_id
+
+
+def settle(
+    item: PushItem,
+    state: ExportState,
+    reason_code: str | None = None,
+    reason_detail: str | None = None,
+    **fields,
+) -> None:
+    item.state = state.value
+    item.reason_code = reason_code
+    item.reason_detail = reason_detail
+    for name, value in fields.items():
+        setattr(item, name, value)
+    if state in (
+        ExportState.EXPORTED,
+        ExportState.DUPLICATE,
+        ExportState.FAILED,
+        ExportState.SKIPPED,
+    ):
+        item.finished_at = utcnow()
+    if item.contact_id is not None and state != ExportState.SKIPPED:
+        set_current(item.contact_id, item.account_id, item)
+    release_claim(item)
+
+
+def release_claim(item: PushItem) -> None:
+    db.session.execute(sa.delete(EmailClaim).where(EmailClaim.item_id == item.id))
+
+
+def unsettled_item_ids(push_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(PushItem.id)
+            .where(PushItem.push_id == push_id, PushItem.state.in_([s.value for s in UNSETTLED]))
+            .order_by(PushItem.id)
+        )
+    )
+
+
+def batches(item_ids: list[int], size: int = BATCH_SIZE) -> list[list[int]]:
+    return [item_ids[i : i + size] for i in range(0, len(item_ids), size)]
+
+
+def push_counts(push_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(PushItem.state, PushItem.reason_code, sa.func.count())
+        .where(PushItem.push_id == push_id)
+        .group_by(PushItem.state, PushItem.reason_code)
+    )
+    counts = {state.value: 0 for state in ExportState}
+    counts["already_in_salesforce"] = 0
+    for state, reason, number in rows:
+        if state == ExportState.SKIPPED and reason == "already_in_salesforce":
+            counts["already_in_salesforce"] += number
+        counts[state] += number
+    return counts
+
+
+def finish_if_settled(push: Push) -> bool:
+    counts = push_counts(push.id)
+    if any(counts[s.value] for s in UNSETTLED):
+        return False
+    if push.status != PushStatus.FINISHED:
+        push.status = PushStatus.FINISHED.value
+        push.finished_at = utcnow()
+    return True

@@ -28,6 +28,7 @@ def create_app(config_class: type | None = None) -> Flask:
     allow_test_email_domains(app.config.get("EMAIL_ALLOW_TEST_DOMAINS", False))
     register_extensions(app)
     register_salesforce(app)
+    register_api_and_import(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -80,8 +81,14 @@ def register_salesforce(app: Flask) -> None:
     app.extensions["salesforce"] = build_salesforce_setup(app)
 
 
+def register_api_and_import(app: Flask) -> None:
+    from lemontaps.api import models as _api_models  # noqa: F401  (tables)
+    from lemontaps.imports import models as _import_models  # noqa: F401  (tables)
+
+
 def register_blueprints(app: Flask) -> None:
     from lemontaps.accounts import bp as accounts_bp
+    from lemontaps.api import bp as api_bp
     from lemontaps.auth import bp as auth_bp
     from lemontaps.contacts import bp as contacts_bp
     from lemontaps.integrations import bp as integrations_bp
@@ -92,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(contacts_bp)
     app.register_blueprint(integrations_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -43,3 +43,16 @@ def make_contact(met_by: User, **fields):
     contact = contacts.create_contact(met_by.account_id, met_by, fields)
     db.session.commit()
     return contact
+
+
+def make_api_token(user: User) -> str:
+    """A fresh API token for the user (replacing any previous one); returns the plain token."""
+    from lemontaps.services import api_tokens
+
+    _row, plain = api_tokens.issue_token(user)
+    db.session.commit()
+    return plain
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

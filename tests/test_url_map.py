@@ -6,10 +6,15 @@ of account A must get 404 for them, never data.
 """
 
 import pytest
+import sqlalchemy as sa
 
+from lemontaps.extensions import db
+from lemontaps.models import User
 from tests.factories import admin_of, login, make_contact, make_user
 
 PUBLIC, USER, ADMIN = "public", "user", "admin"
+# Any user, but only with an API token: no cookie, and anonymous callers get a 401 JSON.
+API = "api"
 
 # endpoint -> who may use it
 ACCESS = {
@@ -22,6 +27,8 @@ ACCESS = {
     "accounts.profile": USER,
     "accounts.update_profile": USER,
     "accounts.change_password": USER,
+    "accounts.generate_api_token": USER,
+    "accounts.revoke_api_token": USER,
     "accounts.list_users": ADMIN,
     "accounts.invite_user": ADMIN,
     "accounts.resend_invite": ADMIN,
@@ -36,6 +43,7 @@ ACCESS = {
     "contacts.update_contact": USER,
     "contacts.confirm_delete_contact": USER,
     "contacts.delete_contact": USER,
+    "exports.start_push": USER,
     "integrations.salesforce": ADMIN,
     "integrations.connection_panel": ADMIN,
     "integrations.authorize": ADMIN,
@@ -43,6 +51,11 @@ ACCESS = {
     "integrations.disconnect": ADMIN,
     "integrations.recheck": ADMIN,
     "integrations.save_settings": ADMIN,
+    "api.list_contacts": API,
+    "api.create_contact": API,
+    "api.get_contact": API,
+    "api.update_contact": API,
+    "api.delete_contact": API,
 }
 
 
@@ -50,9 +63,12 @@ def object_ids_of_account_b(app, account_b) -> dict:
     """URL argument name -> a value naming an object of account B."""
     other = make_user(app, account_b, "victim@globex.test")
     contact = make_contact(other, first_name="Victim", last_name="Contact")
+    # The API's routes get a contact of their own: the web walk deletes the first one.
+    api_contact = make_contact(other, first_name="Victim", last_name="Api")
     return {
         "user_id": other.id,
         "contact_id": contact.id,
+        "api_contact_id": api_contact.id,
         "filename": "css/app.css",
         "purpose": "reset",
         "token": "x",
@@ -65,7 +81,13 @@ def _routes(app):
             yield rule, method
 
 
+def _is_api(rule) -> bool:
+    return rule.rule.startswith("/api/")
+
+
 def _url(app, rule, values) -> str:
+    if _is_api(rule):
+        values = {**values, "contact_id": values["api_contact_id"]}
     with app.test_request_context():
         from flask import url_for
 
@@ -85,10 +107,17 @@ def walk(app, account_a, account_b):
     return routes
 
 
-def _call(client, method, url):
-    response = client.open(url, method=method, data={})
+def _call(client, method, url, headers=None):
+    response = client.open(url, method=method, data={}, headers=headers or {})
     response.close()
     return response
+
+
+def _api_call(client, method, url, user):
+    """An API request as `user`, with a fresh token (the walk's profile routes revoke tokens)."""
+    from tests.factories import bearer, make_api_token
+
+    return _call(client, method, url, bearer(make_api_token(user)))
 
 
 def test_anonymous_visitors_are_sent_to_login(app, walk):
@@ -98,6 +127,12 @@ def test_anonymous_visitors_are_sent_to_login(app, walk):
         if ACCESS[rule.endpoint] == PUBLIC:
             assert response.status_code < 500, (method, url)
             continue
+        if ACCESS[rule.endpoint] == API:
+            assert _is_api(rule), rule.rule
+            assert response.status_code == 401, (method, url, response.status_code)
+            assert response.is_json and response.json["error"] == "unauthorized"
+            continue
+        assert _is_api(rule) is False, rule.rule
         assert response.status_code == 302, (method, url, response.status_code)
         assert "/auth/login" in response.headers["Location"], (method, url)
 
@@ -112,6 +147,12 @@ def test_users_of_account_a(app, walk, email):
             continue  # logging out would end the walk; the link needs a real token
         response = _call(client, method, url)
         assert response.status_code < 500, (method, url)
+        if ACCESS[rule.endpoint] == API:
+            # The session cookie is never accepted by the API; the user's token is.
+            assert response.status_code == 401, (method, url, response.status_code)
+            user = db.session.scalar(sa.select(User).where(User.email == email))
+            response = _api_call(client, method, url, user)
+            assert response.status_code < 500 and response.is_json, (method, url)
         takes_foreign_object = any(arg.endswith("_id") for arg in rule.arguments)
         if ACCESS[rule.endpoint] == ADMIN and not is_admin:
             assert response.status_code == 403, (method, url, response.status_code)
@@ -129,6 +170,10 @@ def test_admin_of_account_b_reaches_its_own_objects(app, walk, account_b):
     checked = 0
     for rule, method, url in walk:
         if any(arg.endswith("_id") for arg in rule.arguments):
-            assert _call(client, method, url).status_code not in (403, 404), (method, url)
+            if ACCESS[rule.endpoint] == API:
+                response = _api_call(client, method, url, admin_of(account_b))
+            else:
+                response = _call(client, method, url)
+            assert response.status_code not in (403, 404), (method, url)
             checked += 1
     assert checked > 0

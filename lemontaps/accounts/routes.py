@@ -9,7 +9,7 @@ from lemontaps.authz import admin_required
 from lemontaps.extensions import db
 from lemontaps.models import User
 from lemontaps.notifications import email as mails
-from lemontaps.services import users
+from lemontaps.services import api_tokens, users
 
 RULE_MESSAGES = {
     "last_admin": lambda: _("The account needs at least one active admin."),
@@ -115,11 +115,13 @@ def reactivate_user(user_id: int):
     return _apply_rule(users.reactivate, user, _("%(email)s is active again.", email=user.email))
 
 
-def _render_profile(profile_form=None, password_form=None, status=200):
+def _render_profile(profile_form=None, password_form=None, status=200, new_token=None):
     return render_template(
         "accounts/profile.html",
         profile_form=profile_form or ProfileForm(obj=current_user),
         password_form=password_form or ChangePasswordForm(),
+        api_token=api_tokens.token_of(current_user),
+        new_api_token=new_token,
     ), status
 
 
@@ -156,4 +158,26 @@ def change_password():
     # Other sessions ended with the version bump; this one continues under the new version.
     login_user(current_user._get_current_object())
     flash(_("Password changed. Your other sessions are logged out."), "success")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.route("/profile/api-token", methods=["POST"])
+@login_required
+def generate_api_token():
+    if not EmptyForm().validate_on_submit():
+        return _render_profile(status=422)
+    _row, plain = api_tokens.issue_token(current_user)
+    db.session.commit()
+    # Rendered, not redirected: the token is shown this once and never kept in the session.
+    return _render_profile(new_token=plain)
+
+
+@bp.route("/profile/api-token/revoke", methods=["POST"])
+@login_required
+def revoke_api_token():
+    if not EmptyForm().validate_on_submit():
+        return _render_profile(status=422)
+    if api_tokens.revoke_token(current_user):
+        flash(_("API token revoked: apps using it are logged out."), "success")
+    db.session.commit()
     return redirect(url_for("accounts.profile"))

@@ -28,6 +28,7 @@ def create_app(config_class: type | None = None) -> Flask:
     allow_test_email_domains(app.config.get("EMAIL_ALLOW_TEST_DOMAINS", False))
     register_extensions(app)
     register_salesforce(app)
+    register_jobs(app)
     register_api_and_import(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -86,18 +87,28 @@ def register_api_and_import(app: Flask) -> None:
     from lemontaps.imports import models as _import_models  # noqa: F401  (tables)
 
 
+def register_jobs(app: Flask) -> None:
+    from lemontaps.jobs import init_rq
+
+    init_rq(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from lemontaps.accounts import bp as accounts_bp
     from lemontaps.api import bp as api_bp
     from lemontaps.auth import bp as auth_bp
     from lemontaps.contacts import bp as contacts_bp
+    from lemontaps.exports import bp as exports_bp
+    from lemontaps.exports import routes as _export_routes  # noqa: F401
     from lemontaps.integrations import bp as integrations_bp
+    from lemontaps.integrations import routes as _integration_routes  # noqa: F401
     from lemontaps.main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(contacts_bp)
+    app.register_blueprint(exports_bp)
     app.register_blueprint(integrations_bp)
     app.register_blueprint(api_bp)
 

@@ -12,6 +12,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(run_demo_command)
     app.cli.add_command(retry_revocations_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(sweep_command)
     register_emulator_command(app)
 
 
@@ -77,3 +79,23 @@ def retry_revocations_command() -> None:
     settled = retry_pending_revocations(current_app.extensions["salesforce"])
     db.session.commit()
     click.echo(f"{settled} revocation(s) settled.")
+
+
+@click.command("worker")
+@click.argument("queues", nargs=-1)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty (tests, CI).")
+@click.option("--no-sweeper", is_flag=True, help="Do not run the sweeper in this worker.")
+def worker_command(queues: tuple[str, ...], burst: bool, no_sweeper: bool) -> None:
+    """Run an RQ worker for the export and e-mail queues, with the sweeper beside it."""
+    from lemontaps.jobs.worker import run_worker
+
+    run_worker(current_app._get_current_object(), list(queues), burst=burst,
+               sweeper=not no_sweeper)
+
+
+@click.command("sweep")
+def sweep_command() -> None:
+    """Run the sweeper once (re-enqueue lost work, resume waiting pushes, send due mails)."""
+    from lemontaps.jobs.sweeper import sweep
+
+    click.echo(sweep())

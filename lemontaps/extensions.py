@@ -8,6 +8,7 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+import sqlalchemy as sa
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -33,3 +34,12 @@ mail = Mail()
 babel = Babel()
 # Limits are declared per route (login only); nothing is limited by default.
 limiter = Limiter(key_func=get_remote_address)
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_enforces_foreign_keys(dbapi_connection, _record) -> None:
+    # SQLite ignores ON DELETE rules unless asked; PostgreSQL always applies them.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -113,6 +113,8 @@ def _save(form: ContactForm, contact: Contact | None):
     db.session.commit()
     if created:
         contacts.contacts_created(contact.account_id, [contact.id])
+    else:
+        contacts.contact_updated(contact)
     return contact
 
 

@@ -8,9 +8,11 @@ from lemontaps.extensions import db
 from lemontaps.htmx import render_page_or_partial
 from lemontaps.integrations import bp
 from lemontaps.integrations.forms import ConnectForm, SettingsForm
+from lemontaps.integrations.models import ExportMode
 from lemontaps.integrations.messages import connect_error_message
 from lemontaps.salesforce.errors import HostNotAllowed, SalesforceError
 from lemontaps.services import salesforce_connect as connect
+from lemontaps.services.push_start import drop_waiting_automatic
 
 
 def _setup():
@@ -154,7 +156,14 @@ def save_settings():
     if not form.validate_on_submit():
         return _render_page(settings_form=form, status=422)
     settings = connect.integration_settings(current_user.account_id)
+    was_automatic = settings.export_mode == ExportMode.AUTOMATIC.value
     form.populate_obj(settings)
+    dropped = 0
+    if was_automatic and settings.export_mode == ExportMode.MANUAL.value:
+        dropped = drop_waiting_automatic(current_user.account_id)
     db.session.commit()
     flash(_("Settings saved."), "success")
+    if dropped:
+        flash(_("%(n)s contacts waiting for automatic push are no longer pushed; push them by "
+                "hand if you want them in Salesforce.", n=dropped), "info")
     return redirect(url_for("integrations.salesforce"))

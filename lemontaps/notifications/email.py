@@ -41,3 +41,17 @@ def send_password_reset(user: User, token: str) -> None:
     with force_locale(user.language):
         link = external_url("auth.set_password", purpose="reset", token=token)
         send_templated(user, _("Reset your Lemontaps password"), "password_reset", link=link)
+
+
+def send_push_summary_mail(push, still_waiting: int = 0) -> None:
+    from lemontaps.exports.summary import push_summary
+
+    user = push.started_by
+    with force_locale(user.language):
+        summary = push_summary(push)
+        link = external_url("contacts.list_contacts", push=push.id, state="failed")
+        subject = _("Salesforce push finished: %(exported)s exported, %(failed)s failed",
+                    exported=summary.counts["exported"],
+                    failed=summary.counts["failed"] + summary.counts["duplicate"])
+        send_templated(user, subject, "push_summary", summary=summary, push=push,
+                       failures_link=link, still_waiting=still_waiting)

@@ -252,6 +252,16 @@ def contacts_created(account_id: int, contact_ids: list[int]) -> None:
     Every way of creating contacts (form, API, CSV import) calls it once per commit, so
     contacts from any source are "new contacts" alike.
     """
+    from lemontaps.services.auto_push import on_contacts_created
+
+    on_contacts_created(account_id, contact_ids)
+
+
+def contact_updated(contact: Contact) -> None:
+    """Called after an edit is committed: a failed automatic push is retried."""
+    from lemontaps.services.auto_push import on_contact_updated
+
+    on_contact_updated(contact)
 
 
 def delete_contact(contact: Contact) -> None:

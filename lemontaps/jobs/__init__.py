@@ -1,0 +1,91 @@
+"""RQ wiring: named queues, the JSON serializer, and enqueueing that honours RQ_IS_ASYNC.
+
+Jobs take ids only (never ORM objects) and run inside the app context of the worker."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, current_app
+from redis import Redis
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+from rq.serializers import JSONSerializer
+
+EXPORTS = "exports"
+EMAILS = "emails"
+QUEUES = (EXPORTS, EMAILS)
+# Above the HTTP timeouts (connect 5 s + read 60 s) times the engine's rounds.
+JOB_TIMEOUT = 15 * 60
+
+log = logging.getLogger(__name__)
+
+
+def init_rq(app: Flask) -> None:
+    app.extensions["rq"] = RqState(app)
+
+
+class RqState:
+    def __init__(self, app: Flask):
+        self.is_async = app.config.get("RQ_IS_ASYNC", True)
+        if self.is_async:
+            self.connection = Redis.from_url(app.config["REDIS_URL"])
+        else:
+            import fakeredis  # tests: jobs run inline, at once
+
+            self.connection = fakeredis.FakeRedis()
+        self.queues = {
+            name: Queue(
+                name,
+                connection=self.connection,
+                is_async=self.is_async,
+                serializer=JSONSerializer,
+                default_timeout=JOB_TIMEOUT,
+            )
+            for name in QUEUES
+        }
+
+
+def get_queue(name: str) -> Queue:
+    return current_app.extensions["rq"].queues[name]
+
+
+LIVE_STATUSES = {"queued", "started", "deferred", "scheduled"}
+
+
+def enqueue(queue: str, func, *args, job_id: str | None = None, **kwargs) -> str | None:
+    """Enqueue once: a job id that is queued or running is not added again; a finished or
+    failed one with the same id is replaced (the database says there is work left)."""
+    q = get_queue(queue)
+    if job_id is not None:
+        existing = q.fetch_job(job_id)
+        if existing is not None:
+            if existing.get_status(refresh=True) in LIVE_STATUSES:
+                return None
+            existing.delete()
+    try:
+        job = q.enqueue_call(
+            func,
+            args=args,
+            kwargs=kwargs,
+            job_id=job_id,
+            unique=job_id is not None,
+            result_ttl=600,
+            failure_ttl=7 * 24 * 3600,
+        )
+    except DuplicateJobError:
+        return None
+    return job.id
+
+
+def in_worker_process() -> bool:
+    return os.environ.get("LEMONTAPS_WORKER") == "1"
+
+
+def enqueue_safely(func, *args) -> None:
+    """After a commit, tell Redis; if Redis is down the sweeper enqueues it later."""
+    try:
+        func(*args)
+    except Exception:  # noqa: BLE001  Redis unreachable: the database still has the work
+        log.warning("could not enqueue %s%r; the sweeper will", func.__name__, args, exc_info=True)

@@ -1,0 +1,33 @@
+"""E-mail jobs (queue "emails")."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from lemontaps.exports.models import Push
+from lemontaps.extensions import db
+from lemontaps.jobs.context import job_session
+from lemontaps.models import utcnow
+from lemontaps.notifications.email import send_push_summary_mail
+
+
+def send_push_summary(push_id: int, still_waiting: int = 0) -> bool:
+    """Mail the person who pushed, exactly once per push (a retried job never mails twice)."""
+    with job_session():
+        claimed = db.session.execute(
+            sa.update(Push)
+            .where(Push.id == push_id, Push.mail_sent_at.is_(None), Push.started_by_id.is_not(None))
+            .values(mail_sent_at=utcnow())
+        ).rowcount
+        db.session.commit()  # the claim is durable before the mail leaves
+        if not claimed:
+            return False
+        push = db.session.get(Push, push_id)
+        try:
+            send_push_summary_mail(push, still_waiting)
+        except Exception:
+            # Not sent: give the claim back so the retry can send it.
+            db.session.execute(sa.update(Push).where(Push.id == push_id).values(mail_sent_at=None))
+            db.session.commit()
+            raise
+        return True

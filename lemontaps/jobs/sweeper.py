@@ -1,0 +1,147 @@
+"""The sweeper: every minute, in each worker, it finds work the database has and Redis lost.
+
+- queued pushes without a live job (Redis was down or restarted) are enqueued again;
+- items "pushing" for longer than the job timeout plus 2 minutes (a killed worker) go back
+  to queued; the engine's reconciliation makes the re-run safe;
+- waiting items resume when their reason is gone (connection back, API budget re-checked at
+  most every 15 minutes, Salesforce answering again);
+- finished manual pushes without their mail get it; failed revocations are retried."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from lemontaps.exports.models import ExportState, Push, PushItem, PushKind, PushStatus
+from lemontaps.extensions import db
+from lemontaps.integrations.models import ConnectionStatus, SalesforceConnection
+from lemontaps.jobs import EMAILS, JOB_TIMEOUT, enqueue
+from lemontaps.models import utcnow
+from lemontaps.services import pushes
+
+log = logging.getLogger(__name__)
+
+STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT) + timedelta(minutes=2)
+API_LIMIT_RECHECK = timedelta(minutes=15)
+UNAVAILABLE_RETRY = timedelta(minutes=5)
+MAIL_WAITING_AFTER = timedelta(hours=1)
+
+
+def sweep() -> dict[str, int]:
+    now = utcnow()
+    stats = {
+        "unstuck": _unstick(now),
+        "resumed": _resume_waiting(now),
+    }
+    db.session.commit()
+    stats["enqueued"] = _enqueue_unsettled()
+    stats["mails"] = _mail_finished(now)
+    stats["revocations"] = _retry_revocations()
+    return stats
+
+
+def _unstick(now) -> int:
+    stuck = db.session.scalars(
+        sa.select(PushItem).where(
+            PushItem.state == ExportState.PUSHING.value, PushItem.updated_at < now - STUCK_AFTER
+        )
+    ).all()
+    for item in stuck:
+        item.state = ExportState.QUEUED.value
+        if item.contact_id:
+            pushes.set_current(item.contact_id, item.account_id, item)
+    return len(stuck)
+
+
+def _resume_waiting(now) -> int:
+    waiting = db.session.execute(
+        sa.select(PushItem, Push, SalesforceConnection)
+        .join(Push, PushItem.push_id == Push.id)
+        .outerjoin(SalesforceConnection, SalesforceConnection.account_id == Push.account_id)
+        .where(PushItem.state == ExportState.WAITING.value)
+    ).all()
+    resumed = 0
+    for item, push, connection in waiting:
+        if _may_resume(item, push, connection, now):
+            item.state = ExportState.QUEUED.value
+            if item.contact_id:
+                pushes.set_current(item.contact_id, item.account_id, item)
+            resumed += 1
+    return resumed
+
+
+def _may_resume(item: PushItem, push: Push, connection, now) -> bool:
+    connected = connection is not None and connection.status == ConnectionStatus.CONNECTED
+    reason = item.reason_code
+    if reason in ("not_connected", "needs_reconnect"):
+        return connected and (push.org_id in (None, connection.org_id))
+    if reason == "org_changed":
+        return False  # an admin confirms these (switching orgs)
+    if reason == "api_limit":
+        checked = connection.api_checked_at if connection else None
+        return connected and (checked is None or checked < now - API_LIMIT_RECHECK)
+    if reason == "salesforce_unavailable":
+        return item.updated_at < now - UNAVAILABLE_RETRY
+    return True  # email_in_flight and anything else: try again, the engine re-checks
+
+
+def _enqueue_unsettled() -> int:
+    from lemontaps.jobs.export import enqueue_automatic, enqueue_push
+
+    push_ids = db.session.scalars(
+        sa.select(PushItem.push_id).where(PushItem.state == ExportState.QUEUED.value).distinct()
+    ).all()
+    added = 0
+    for push_id in push_ids:
+        push = db.session.get(Push, push_id)
+        if push.kind == PushKind.AUTOMATIC.value and push.status == PushStatus.QUEUED.value:
+            enqueue_automatic(push.account_id)
+            continue
+        added += enqueue_push(push_id)
+    return added
+
+
+def _mail_finished(now) -> int:
+    from lemontaps.jobs.email import send_push_summary
+
+    candidates = db.session.scalars(
+        sa.select(Push).where(
+            Push.kind == PushKind.MANUAL.value,
+            Push.mail_sent_at.is_(None),
+            Push.started_by_id.is_not(None),
+        )
+    ).all()
+    sent = 0
+    for push in candidates:
+        counts = pushes.push_counts(push.id)
+        active = counts[ExportState.QUEUED] + counts[ExportState.PUSHING]
+        waiting = counts[ExportState.WAITING]
+        if active == 0 and waiting == 0:
+            pushes.finish_if_settled(push)
+            db.session.commit()
+            enqueue(EMAILS, send_push_summary, push.id, job_id=f"mail-push-{push.id}")
+            sent += 1
+        elif active == 0 and waiting and _settled_long_ago(push.id, now):
+            enqueue(EMAILS, send_push_summary, push.id, waiting, job_id=f"mail-push-{push.id}")
+            sent += 1
+    return sent
+
+
+def _settled_long_ago(push_id: int, now) -> bool:
+    last = db.session.scalar(
+        sa.select(sa.func.max(PushItem.finished_at)).where(
+            PushItem.push_id == push_id, PushItem.finished_at.is_not(None)
+        )
+    )
+    return last is not None and last < now - MAIL_WAITING_AFTER
+
+
+def _retry_revocations() -> int:
+    from lemontaps.services.salesforce_connect import retry_pending_revocations
+
+    settled = retry_pending_revocations(current_app.extensions["salesforce"])
+    db.session.commit()
+    return settled

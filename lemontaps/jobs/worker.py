@@ -1,0 +1,73 @@
+"""`flask --app wsgi worker`: an RQ worker (JSON serializer, named queues) plus the sweeper."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from flask import Flask
+from rq import Worker, get_current_job
+from rq.serializers import JSONSerializer
+
+from lemontaps.jobs import QUEUES
+
+SWEEP_EVERY_SECONDS = 60
+log = logging.getLogger(__name__)
+
+
+class JobIdFilter(logging.Filter):
+    """Every log record names the job it belongs to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        job = get_current_job()
+        record.job_id = job.id if job else "-"
+        return True
+
+
+def configure_logging() -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(JobIdFilter())
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s [job %(job_id)s] %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+def run_worker(app: Flask, queues: list[str], burst: bool = False, sweeper: bool = True) -> None:
+    os.environ["LEMONTAPS_WORKER"] = "1"
+    configure_logging()
+    state = app.extensions["rq"]
+    stop = threading.Event()
+    if sweeper:
+        threading.Thread(
+            target=_sweep_forever, args=(app, stop), daemon=True, name="sweeper"
+        ).start()
+    worker = Worker(
+        [state.queues[name] for name in (queues or QUEUES)],
+        connection=state.connection,
+        serializer=JSONSerializer,
+    )
+    try:
+        worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        stop.set()
+
+
+def _sweep_forever(app: Flask, stop: threading.Event) -> None:
+    from lemontaps.extensions import db
+    from lemontaps.jobs.sweeper import sweep
+
+    while not stop.wait(SWEEP_EVERY_SECONDS):
+        with app.app_context():
+            try:
+                stats = sweep()
+                if any(stats.values()):
+                    log.info("sweeper: %s", stats)
+            except Exception:  # noqa: BLE001  keep sweeping; the next round may succeed
+                log.exception("sweeper failed")
+                db.session.rollback()
+            finally:
+                db.session.remove()

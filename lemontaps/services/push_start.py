@@ -1,0 +1,165 @@
+"""Starting pushes: by hand (ticked rows or a whole filter) and automatically for new contacts.
+
+The push is recorded in the database and committed before Redis hears of it; a sweeper
+re-enqueues anything Redis lost."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from lemontaps.exports.models import (
+    UNSETTLED,
+    ContactExport,
+    ExportState,
+    Push,
+    PushItem,
+    PushKind,
+    PushStatus,
+)
+from lemontaps.extensions import db
+from lemontaps.integrations.models import ExportMode, IntegrationSettings, PushPermission
+from lemontaps.models import Contact, User
+from lemontaps.services import pushes
+from lemontaps.services.contacts import visible_contacts
+from lemontaps.services.salesforce_connect import connection_for, integration_settings
+
+MAX_CONTACTS_PER_PUSH = 100_000
+
+
+class PushRefused(Exception):
+    """Starting the push is not possible; `code` picks the message (not_connected, ...)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def may_push(user: User, settings: IntegrationSettings) -> bool:
+    return user.active and (
+        user.is_admin or settings.push_permission == PushPermission.EVERYONE.value
+    )
+
+
+def check_can_push(user: User) -> IntegrationSettings:
+    settings = integration_settings(user.account_id)
+    if not may_push(user, settings):
+        raise PushRefused("not_allowed")
+    connection = connection_for(user.account_id)
+    if connection is None:
+        raise PushRefused("not_connected")
+    if not connection.connected:
+        raise PushRefused("needs_reconnect")
+    return settings
+
+
+def start_manual_push(user: User, contact_query: sa.Select) -> Push:
+    """Record a manual push of the contacts `contact_query` selects (already limited to what
+    the user may see). Returns the push; the caller commits and then enqueues it."""
+    settings = check_can_push(user)
+    visible = visible_contacts(user).with_only_columns(Contact.id)
+    ids = contact_query.with_only_columns(Contact.id).where(Contact.id.in_(visible))
+    contacts = list(
+        db.session.scalars(
+            sa.select(Contact)
+            .where(Contact.id.in_(ids))
+            .order_by(Contact.id)
+            .limit(MAX_CONTACTS_PER_PUSH)
+        )
+    )
+    if not contacts:
+        raise PushRefused("nothing_selected")
+    return pushes.create_push(
+        user.account_id,
+        contacts,
+        settings.target_object,
+        user,
+        PushKind.MANUAL,
+        connection_for(user.account_id).org_id,
+    )
+
+
+def queue_automatic(account_id: int, contact_ids: list[int]) -> Push | None:
+    """New contacts of an account in automatic mode join the account's open automatic push."""
+    settings = db.session.get(IntegrationSettings, account_id)
+    if settings is None or settings.export_mode != ExportMode.AUTOMATIC.value or not contact_ids:
+        return None
+    push = open_automatic_push(account_id, settings.target_object)
+    contacts = list(db.session.scalars(sa.select(Contact).where(Contact.id.in_(contact_ids))))
+    for contact in contacts:
+        item = PushItem(
+            push_id=push.id,
+            account_id=account_id,
+            contact_id=contact.id,
+            contact_label=pushes.contact_label(contact),
+        )
+        db.session.add(item)
+        db.session.flush()
+        pushes.set_current(contact.id, account_id, item)
+    push.total += len(contacts)
+    return push
+
+
+def open_automatic_push(account_id: int, target_object: str) -> Push:
+    """The account's automatic push that has not started yet, or a new one."""
+    push = db.session.scalar(
+        sa.select(Push)
+        .where(
+            Push.account_id == account_id,
+            Push.kind == PushKind.AUTOMATIC.value,
+            Push.status == PushStatus.QUEUED.value,
+            Push.target_object == target_object,
+        )
+        .order_by(Push.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if push is None:
+        connection = connection_for(account_id)
+        push = Push(
+            account_id=account_id,
+            kind=PushKind.AUTOMATIC.value,
+            target_object=target_object,
+            org_id=connection.org_id if connection else None,
+        )
+        db.session.add(push)
+        db.session.flush()
+    return push
+
+
+def drop_waiting_automatic(account_id: int) -> int:
+    """Switching to manual: automatic pushes not yet sent are dropped (contacts return to
+    not exported)."""
+    items = db.session.scalars(
+        sa.select(PushItem)
+        .join(Push)
+        .where(
+            Push.account_id == account_id,
+            Push.kind == PushKind.AUTOMATIC.value,
+            PushItem.state.in_([ExportState.QUEUED.value, ExportState.WAITING.value]),
+        )
+    ).all()
+    for item in items:
+        revert_to_not_exported(item, "automatic_off")
+    return len(items)
+
+
+def revert_to_not_exported(item: PushItem, reason: str) -> None:
+    pushes.settle(item, ExportState.SKIPPED, reason)
+    export = db.session.get(ContactExport, item.contact_id) if item.contact_id else None
+    if export is not None and export.item_id == item.id:
+        export.state = ExportState.NOT_EXPORTED.value
+
+
+def repush_after_edit(contact: Contact) -> Push | None:
+    """An automatic push that failed for a data reason is retried once the contact is edited."""
+    export = db.session.get(ContactExport, contact.id)
+    if export is None or export.state != ExportState.FAILED:
+        return None
+    item = db.session.get(PushItem, export.item_id)
+    if item is None or item.push.kind != PushKind.AUTOMATIC.value:
+        return None
+    return queue_automatic(contact.account_id, [contact.id])
+
+
+def unsettled_states() -> list[str]:
+    return [s.value for s in UNSETTLED]

@@ -100,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from lemontaps.contacts import bp as contacts_bp
     from lemontaps.exports import bp as exports_bp
     from lemontaps.exports import routes as _export_routes  # noqa: F401
+    from lemontaps.imports import bp as imports_bp
     from lemontaps.integrations import bp as integrations_bp
     from lemontaps.integrations import routes as _integration_routes  # noqa: F401
     from lemontaps.main import bp as main_bp
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(integrations_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(imports_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -24,6 +24,7 @@ ACCESS = {
     "auth.set_password": PUBLIC,
     "auth.logout": USER,
     "main.index": USER,
+    "main.healthz": PUBLIC,
     "accounts.profile": USER,
     "accounts.update_profile": USER,
     "accounts.change_password": USER,
@@ -51,6 +52,13 @@ ACCESS = {
     "integrations.disconnect": ADMIN,
     "integrations.recheck": ADMIN,
     "integrations.save_settings": ADMIN,
+    "integrations.confirm_switch": ADMIN,
+    "integrations.waiting_after_switch": ADMIN,
+    "imports.upload_form": ADMIN,
+    "imports.upload": ADMIN,
+    "imports.preview": ADMIN,
+    "imports.run_import": ADMIN,
+    "imports.download_invalid": ADMIN,
     "api.list_contacts": API,
     "api.create_contact": API,
     "api.get_contact": API,
@@ -65,14 +73,46 @@ def object_ids_of_account_b(app, account_b) -> dict:
     contact = make_contact(other, first_name="Victim", last_name="Contact")
     # The API's routes get a contact of their own: the web walk deletes the first one.
     api_contact = make_contact(other, first_name="Victim", last_name="Api")
+    upload = _csv_upload_of(app, admin_of(account_b))
     return {
+        "import_id": upload.id,
         "user_id": other.id,
+        "attempt_id": _oauth_attempt_of(account_b).id,
         "contact_id": contact.id,
         "api_contact_id": api_contact.id,
         "filename": "css/app.css",
         "purpose": "reset",
         "token": "x",
     }
+
+
+def _oauth_attempt_of(account):
+    from lemontaps.extensions import db
+    from lemontaps.integrations.models import OAuthAttempt
+
+    attempt = OAuthAttempt(
+        state_hash="b" * 64,
+        code_verifier="v" * 64,
+        account_id=account.id,
+        user_id=admin_of(account).id,
+        environment="production",
+        login_url="https://login.salesforce.com",
+        pending_switch={"org_id": "00D000000000001AAA"},
+    )
+    db.session.add(attempt)
+    db.session.commit()
+    return attempt
+
+
+def _csv_upload_of(app, user):
+    from lemontaps.extensions import db
+    from lemontaps.services import csv_import
+
+    with app.test_request_context():  # the row's error message is translated
+        parsed = csv_import.parse(b"First name,E-mail\nVictim,bad\nOk,\n", user, [user])
+    upload = csv_import.save_upload(user, "victim.csv", parsed)
+    db.session.commit()
+    return upload
 
 
 def _routes(app):

@@ -1,0 +1,7 @@
+"""CSV import of contacts (admins only): upload, preview with per-row errors, import."""
+
+from flask import Blueprint
+
+bp = Blueprint("imports", __name__, url_prefix="/contacts/import")
+
+from lemontaps.imports import routes  # noqa: E402,F401

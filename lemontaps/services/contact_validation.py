@@ -170,10 +170,11 @@ def met_on_errors(value: date | None, today: date | None = None) -> list[str]:
 def parse_date(text: str, german: bool = False) -> date | None:
     """ISO (2026-01-31), and with german=True also 31.01.2026; None when it is neither."""
     text = text.strip()
-    try:
-        return date.fromisoformat(text) if len(text) == 10 else None
-    except ValueError:
-        pass
+    if len(text) == 10 and text[4:5] == "-":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
     match = _GERMAN_DATE.match(text) if german else None
     if match:
         day, month, year = (int(g) for g in match.groups())

@@ -224,14 +224,17 @@ def create_contact(
     met_by: User,
     data: dict[str, Any],
     source: ContactSource = ContactSource.FORM,
+    flush: bool = True,
 ) -> Contact:
+    """flush=False lets a bulk caller (the CSV import) flush many contacts at once."""
     check_met_by(account_id, met_by)
     contact = Contact(account_id=account_id, met_by=met_by, source=ContactSource(source).value)
     data = dict(data)
     data.setdefault("met_on", date.today())
     _apply(contact, data)
     db.session.add(contact)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return contact
 
 

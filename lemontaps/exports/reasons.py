@@ -23,6 +23,8 @@ REASONS = {
     "api_limit": _l("Waiting: the org's daily API limit is nearly used up; it resumes later."),
     "salesforce_unavailable": _l("Waiting: Salesforce did not answer; it is tried again."),
     "email_in_flight": _l("Waiting: a contact with the same e-mail is being pushed."),
+    "integration_error": _l("Waiting: the Salesforce app's configuration is refused; the "
+                            "operator has been alerted."),
     "org_changed": _l("Waiting: the connected org changed; an admin must confirm the push."),
     # Salesforce refusals (errorCode)
     "STRING_TOO_LONG": _l("Salesforce says a value is too long."),
@@ -48,3 +50,57 @@ def reason_text(code: str | None, **values) -> str:
         return ""
     text = REASONS.get(code, REASONS["salesforce_refused"])
     return str(text) % values if values else str(text)
+
+
+# What to do about it, where the reason itself does not say so already.
+HINTS = {
+    "too_long": _l("Shorten the value in Lemontaps and push again."),
+    "duplicate_lead": _l(
+        "Nothing was created. Update the existing Lead in Salesforce, or change the e-mail "
+        "here if it is a different person, then push again."
+    ),
+    "duplicate_contact": _l(
+        "Nothing was created. Update the existing Contact in Salesforce, or change the e-mail "
+        "here if it is a different person, then push again."
+    ),
+    "duplicate_in_push": _l(
+        "Only the first of them was sent. If they are different people, give this one its own "
+        "e-mail and push again."
+    ),
+    "duplicate_rule": _l(
+        "Open the matching record in Salesforce; ask your Salesforce admin if the rule is wrong."
+    ),
+    "not_allowed": _l("Ask an admin to push it, or to allow end users to push."),
+    "not_connected": _l("An admin connects Salesforce on the integration page; it then resumes."),
+    "needs_reconnect": _l("An admin reconnects Salesforce on the integration page."),
+    "STRING_TOO_LONG": _l("Shorten the value in Lemontaps and push again."),
+    "INVALID_EMAIL_ADDRESS": _l("Correct the e-mail address and push again."),
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": _l(
+        "Ask your Salesforce admin to allow the value, then push again."
+    ),
+    "FIELD_CUSTOM_VALIDATION_EXCEPTION": _l(
+        "Read Salesforce's message below, correct the contact and push again."
+    ),
+    "REQUIRED_FIELD_MISSING": _l("Fill in the field Salesforce names below and push again."),
+    "FIELD_INTEGRITY_EXCEPTION": _l("Correct the value Salesforce names below and push again."),
+    "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY": _l(
+        "Ask your Salesforce admin about the automation named below, then push again."
+    ),
+    "API_DISABLED_FOR_ORG": _l(
+        "Your Salesforce admin must give the connected user API access, then push again."
+    ),
+    "INSUFFICIENT_ACCESS": _l(
+        "Your Salesforce admin must let the connected user create this record, then push again."
+    ),
+    "salesforce_refused": _l("Read Salesforce's message below; if it is unclear, push again."),
+    "retries_exhausted": _l("Push again later."),
+}
+
+
+def reason_hint(code: str | None) -> str:
+    """What the user can do about the reason `code`; empty when the reason says it."""
+    if not code:
+        return ""
+    if code in REASONS or code in HINTS:
+        return str(HINTS.get(code, ""))
+    return str(HINTS["salesforce_refused"])

@@ -67,6 +67,10 @@ class SalesforceConnection(db.Model):
     connected_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
     refreshed_at: Mapped[datetime | None]
     needs_reconnect_since: Mapped[datetime | None]
+    # Set once the admins were told to reconnect: one mail per admin, not one per job.
+    reconnect_mail_sent_at: Mapped[datetime | None]
+    # An operator error at the token endpoint (e.g. invalid_client): /healthz reports it.
+    token_error: Mapped[str | None] = mapped_column(sa.String(64))
     checks: Mapped[list] = mapped_column(sa.JSON, default=list)
     lead_external_id: Mapped[bool] = mapped_column(default=False)
     contact_external_id: Mapped[bool] = mapped_column(default=False)
@@ -96,6 +100,9 @@ class OAuthAttempt(db.Model):
     # Why the attempt ended without a connection, shown on the integration page.
     error_code: Mapped[str | None] = mapped_column(sa.String(32))
     error_description: Mapped[str | None] = mapped_column(sa.String(500))
+    # Another org than the connected one: the new connection (tokens encrypted) waits here
+    # until the admin confirms the switch or keeps the current org.
+    pending_switch: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
 class PendingRevocation(db.Model):

@@ -1,4 +1,13 @@
-from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,11 +17,19 @@ from lemontaps.extensions import db
 from lemontaps.htmx import render_page_or_partial
 from lemontaps.integrations import bp
 from lemontaps.integrations.forms import ConnectForm, SettingsForm
-from lemontaps.integrations.models import ExportMode
+from lemontaps.integrations.models import ExportMode, OAuthAttempt
 from lemontaps.integrations.messages import connect_error_message
 from lemontaps.salesforce.errors import HostNotAllowed, SalesforceError
 from lemontaps.services import salesforce_connect as connect
-from lemontaps.services.push_start import drop_waiting_automatic
+from lemontaps.jobs import EXPORTS, enqueue, enqueue_safely
+from lemontaps.jobs.export import enqueue_push, resume_after_connect
+from lemontaps.services.push_start import (
+    count_unsettled,
+    drop_for_other_orgs,
+    drop_waiting_automatic,
+    retarget_to_org,
+    waiting_for_other_org,
+)
 
 
 def _setup():
@@ -32,6 +49,8 @@ def _panel_context(connect_form=None):
         "connect_form": connect_form or ConnectForm(),
         "action_form": EmptyForm(),
         "settings": connect.integration_settings(account_id),
+        "waiting_other_org": (waiting_for_other_org(account_id, connection.org_id)
+                              if connection else 0),
     }
 
 
@@ -78,36 +97,88 @@ def authorize():
 @admin_required
 def callback():
     params = request.args.to_dict()
+    switch = None
     try:
         connection = connect.complete_authorization(_setup(), current_user, params)
         db.session.commit()
-        status, message = (
-            "connected",
-            _(
-                "Connected to Salesforce org %(org)s as %(user)s.",
-                org=connection.org_id,
-                user=connection.sf_user_name,
-            ),
-        )
+        enqueue_safely(enqueue, EXPORTS, resume_after_connect, connection.account_id)
+        status, message, detail = "connected", _connected_message(connection), ""
+    except connect.OrgSwitchPending as pending:
+        db.session.commit()  # keeps the pending connection on the attempt
+        switch = pending
+        status, message, detail = "switch", _(
+            "You signed in to the Salesforce org %(new)s, but this account is connected to "
+            "%(current)s.", new=pending.new_org, current=pending.current_org), ""
     except connect.ConnectError as error:
         db.session.rollback()
         connect.note_failed_attempt(current_user, params.get("state"), error)
         db.session.commit()
-        status, message = "error", connect_error_message(error.code)
-        detail = error.description
-    else:
-        detail = ""
-    response = make_response(
-        render_template(
-            "integrations/callback.html",
-            status=status,
-            message=message,
-            detail=detail,
-        )
-    )
+        status, message, detail = "error", connect_error_message(error.code), error.description
+    return _callback_page(status, message, detail, switch)
+
+
+def _connected_message(connection) -> str:
+    return _("Connected to Salesforce org %(org)s as %(user)s.", org=connection.org_id,
+             user=connection.sf_user_name)
+
+
+def _callback_page(status: str, message: str, detail: str = "", switch=None):
+    response = make_response(render_template(
+        "integrations/callback.html", status=status, message=message, detail=detail,
+        switch=switch, waiting=_waiting_for_other_org() if switch else 0,
+        action_form=EmptyForm(),
+    ))
     # The authorization code is in this page's URL: never send it on as a Referer.
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _waiting_for_other_org() -> int:
+    return count_unsettled(current_user.account_id)
+
+
+@bp.route("/salesforce/switch/<int:attempt_id>", methods=["POST"])
+@admin_required
+def confirm_switch(attempt_id: int):
+    attempt = db.session.get(OAuthAttempt, attempt_id)
+    if attempt is None or attempt.account_id != current_user.account_id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    switch = request.form.get("decision") == "switch"
+    try:
+        connection = connect.confirm_org_switch(_setup(), current_user, attempt_id, switch)
+    except connect.ConnectError as error:
+        db.session.rollback()
+        return _callback_page("error", connect_error_message(error.code))
+    db.session.commit()
+    if connection is None:
+        return _callback_page("kept", _("Nothing changed: the account stays connected to "
+                                        "its org."))
+    return _callback_page("connected", _connected_message(connection))
+
+
+@bp.route("/salesforce/waiting", methods=["POST"])
+@admin_required
+def waiting_after_switch():
+    """Pushes started for the previous org: push them to the connected org, or drop them."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    connection = connect.connection_for(current_user.account_id)
+    if connection is None:
+        return redirect(url_for("integrations.salesforce"))
+    if request.form.get("decision") == "push":
+        push_ids = retarget_to_org(current_user.account_id, connection.org_id)
+        db.session.commit()
+        for push_id in push_ids:
+            enqueue_safely(enqueue_push, push_id)
+        flash(_("The waiting contacts are pushed to the connected org."), "success")
+    else:
+        dropped = drop_for_other_orgs(current_user.account_id, connection.org_id)
+        db.session.commit()
+        flash(_("%(n)s waiting contacts were dropped; they can be pushed again.", n=dropped),
+              "info")
+    return redirect(url_for("integrations.salesforce"))
 
 
 @bp.route("/salesforce/disconnect", methods=["POST"])

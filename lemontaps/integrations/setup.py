@@ -1,6 +1,8 @@
 """Builds the SalesforceSetup (OAuth client, allowed hosts, token cipher) from configuration."""
 
 import os
+import threading
+from contextlib import nullcontext
 from urllib.parse import urlsplit
 
 import requests
@@ -32,7 +34,25 @@ def build_salesforce_setup(app: Flask) -> SalesforceSetup:
         cipher=TokenCipher(_token_keys(app)),
         api_version=config["SALESFORCE_API_VERSION"],
         http_factory=requests.Session,
+        refresh_lock=_refresh_lock_factory(app),
     )
+
+
+def _refresh_lock_factory(app: Flask):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return lambda _account_id: nullcontext()  # the row lock serializes refreshes
+
+    def redis_lock(account_id: int):
+        state = app.extensions.get("rq")
+        if state is None or state.connection is None:
+            return _LOCAL_LOCKS.setdefault(account_id, threading.Lock())
+        return state.connection.lock(f"lemontaps:token-refresh:{account_id}", timeout=60,
+                                     blocking_timeout=90)
+
+    return redis_lock
+
+
+_LOCAL_LOCKS: dict[int, threading.Lock] = {}
 
 
 def _allow_plain_http_for_loopback_emulator(emulator_urls: tuple[str, ...]) -> None:

@@ -29,6 +29,11 @@ def init_rq(app: Flask) -> None:
 class RqState:
     def __init__(self, app: Flask):
         self.is_async = app.config.get("RQ_IS_ASYNC", True)
+        self.in_process = app.config.get("RQ_INPROCESS", False)
+        if self.in_process:
+            self.connection = None
+            self.queues = {name: InProcessQueue(app) for name in QUEUES}
+            return
         if self.is_async:
             self.connection = Redis.from_url(app.config["REDIS_URL"])
         else:
@@ -45,6 +50,30 @@ class RqState:
             )
             for name in QUEUES
         }
+
+
+class InProcessQueue:
+    """Demo without Redis: the same job functions on a thread of this process."""
+
+    def __init__(self, app: Flask):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.app = app
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobs")
+
+    def fetch_job(self, job_id):
+        return None
+
+    def enqueue_call(self, func, args=(), kwargs=None, job_id=None, **_options):
+        def run():
+            with self.app.app_context():
+                try:
+                    func(*args, **(kwargs or {}))
+                except Exception:  # noqa: BLE001  the sweeper retries what is left
+                    log.exception("in-process job %s failed", job_id)
+
+        self.executor.submit(run)
+        return type("InProcessJob", (), {"id": job_id or func.__name__})()
 
 
 def get_queue(name: str) -> Queue:

@@ -31,3 +31,35 @@ def send_push_summary(push_id: int, still_waiting: int = 0) -> bool:
             db.session.commit()
             raise
         return True
+
+
+def send_reconnect_mails(connection_id: int) -> int:
+    """Tell every active admin once that Salesforce needs reconnecting."""
+    from lemontaps.integrations.models import ConnectionStatus, SalesforceConnection
+    from lemontaps.models import Role, User
+    from lemontaps.notifications.email import send_reconnect_mail
+
+    with job_session():
+        claimed = db.session.execute(
+            sa.update(SalesforceConnection)
+            .where(
+                SalesforceConnection.id == connection_id,
+                SalesforceConnection.status == ConnectionStatus.NEEDS_RECONNECT.value,
+                SalesforceConnection.reconnect_mail_sent_at.is_(None),
+            )
+            .values(reconnect_mail_sent_at=utcnow())
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            return 0
+        connection = db.session.get(SalesforceConnection, connection_id)
+        admins = db.session.scalars(
+            sa.select(User).where(
+                User.account_id == connection.account_id,
+                User.role == Role.ADMIN.value,
+                User.active.is_(True),
+            )
+        ).all()
+        for admin in admins:
+            send_reconnect_mail(admin, connection)
+        return len(admins)

@@ -86,8 +86,19 @@ def _pusher_still_allowed(push: Push) -> bool:
     return user is not None and may_push(user, settings)
 
 
+def resume_after_connect(account_id: int) -> None:
+    from lemontaps.jobs.sweeper import resume_account
+
+    with job_session():
+        resume_account(account_id)
+
+
 def after_batch(push_id: int) -> None:
+    from lemontaps.jobs.sweeper import notify_reconnect_needed
+
     push = db.session.get(Push, push_id)
+    if push is not None:
+        notify_reconnect_needed(push.account_id)
     if push is not None and pushes.finish_if_settled(push):
         db.session.commit()
         if push.kind == PushKind.MANUAL.value and push.mail_sent_at is None:

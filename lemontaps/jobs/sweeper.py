@@ -38,7 +38,7 @@ def sweep() -> dict[str, int]:
     }
     db.session.commit()
     stats["enqueued"] = _enqueue_unsettled()
-    stats["mails"] = _mail_finished(now)
+    stats["mails"] = _mail_finished(now) + notify_reconnect_needed()
     stats["revocations"] = _retry_revocations()
     return stats
 
@@ -145,3 +145,48 @@ def _retry_revocations() -> int:
     settled = retry_pending_revocations(current_app.extensions["salesforce"])
     db.session.commit()
     return settled
+
+
+def notify_reconnect_needed(account_id: int | None = None) -> int:
+    """Enqueue the one "please reconnect" mail per connection that lost its refresh token."""
+    from lemontaps.jobs.email import send_reconnect_mails
+
+    query = sa.select(SalesforceConnection).where(
+        SalesforceConnection.status == ConnectionStatus.NEEDS_RECONNECT.value,
+        SalesforceConnection.reconnect_mail_sent_at.is_(None),
+    )
+    if account_id is not None:
+        query = query.where(SalesforceConnection.account_id == account_id)
+    connections = db.session.scalars(query).all()
+    for connection in connections:
+        enqueue(
+            EMAILS, send_reconnect_mails, connection.id, job_id=f"mail-reconnect-{connection.id}"
+        )
+    return len(connections)
+
+
+def resume_account(account_id: int) -> int:
+    """After (re)connecting: waiting contacts of the account go again at once."""
+    from lemontaps.jobs.export import enqueue_push
+
+    items = db.session.scalars(
+        sa.select(PushItem)
+        .join(Push)
+        .where(
+            Push.account_id == account_id,
+            PushItem.state == ExportState.WAITING.value,
+            PushItem.reason_code.in_(["not_connected", "needs_reconnect"]),
+        )
+    ).all()
+    connection = db.session.scalar(
+        sa.select(SalesforceConnection).where(SalesforceConnection.account_id == account_id)
+    )
+    resumed = [i for i in items if _may_resume(i, i.push, connection, utcnow())]
+    for item in resumed:
+        item.state = ExportState.QUEUED.value
+        if item.contact_id:
+            pushes.set_current(item.contact_id, item.account_id, item)
+    db.session.commit()
+    for push_id in {i.push_id for i in resumed}:
+        enqueue_push(push_id)
+    return len(resumed)

@@ -35,6 +35,7 @@ from lemontaps.salesforce.errors import (
     ApiDisabled,
     RequestLimitExceeded,
     SalesforceError,
+    TokenError,
     TransientError,
 )
 from lemontaps.services import pushes
@@ -234,17 +235,24 @@ class _Batch:
                     [p.item for p in pending], ExportState.WAITING, "salesforce_unavailable"
                 )
         except StopBatch as stop:
-            db.session.rollback()
-            rest = [i for i, _c in self.live if i.state in [s.value for s in UNSETTLED]]
-            _settle_all(rest, stop.state, stop.reason_code, stop.detail)
+            self._settle_rest(stop.state, stop.reason_code, stop.detail)
         except NeedsReconnect:
-            db.session.rollback()
-            rest = [i for i, _c in self.live if i.state in [s.value for s in UNSETTLED]]
-            _settle_all(rest, ExportState.WAITING, "needs_reconnect")
+            self._settle_rest(ExportState.WAITING, "needs_reconnect")
+        except TokenError as error:
+            # invalid_client and the like: the operator must fix the configuration.
+            self._settle_rest(ExportState.WAITING, "integration_error", error.message)
+        except SalesforceError as error:
+            self._settle_rest(ExportState.FAILED, error.error_code or "salesforce_refused",
+                              error.message)
         finally:
             self._note_usage()
             pushes.finish_if_settled(self.push)
             db.session.commit()
+
+    def _settle_rest(self, state: ExportState, reason: str, detail: str | None = None) -> None:
+        db.session.rollback()
+        unsettled = [s.value for s in UNSETTLED]
+        _settle_all([i for i, _c in self.live if i.state in unsettled], state, reason, detail)
 
     def _still_pending(self, pending: list[Pending]) -> list[Pending]:
         for p in pending:

@@ -163,3 +163,42 @@ def repush_after_edit(contact: Contact) -> Push | None:
 
 def unsettled_states() -> list[str]:
     return [s.value for s in UNSETTLED]
+
+
+def _other_org_items(account_id: int, org_id: str):
+    return (sa.select(PushItem).join(Push, PushItem.push_id == Push.id)
+            .where(Push.account_id == account_id, Push.org_id.is_not(None),
+                   Push.org_id != org_id,
+                   PushItem.state.in_([s.value for s in UNSETTLED])))
+
+
+def count_unsettled(account_id: int) -> int:
+    return db.session.scalar(sa.select(sa.func.count(PushItem.id)).where(
+        PushItem.account_id == account_id,
+        PushItem.state.in_([s.value for s in UNSETTLED])))
+
+
+def waiting_for_other_org(account_id: int, org_id: str) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(
+        _other_org_items(account_id, org_id).subquery()))
+
+
+def retarget_to_org(account_id: int, org_id: str) -> list[int]:
+    """After an org switch the admin confirmed: waiting pushes go to the connected org."""
+    items = db.session.scalars(_other_org_items(account_id, org_id)).all()
+    push_ids = sorted({item.push_id for item in items})
+    for push in db.session.scalars(sa.select(Push).where(Push.id.in_(push_ids))):
+        push.org_id = org_id
+    for item in items:
+        item.state = ExportState.QUEUED.value
+        item.reason_code = None
+        if item.contact_id:
+            pushes.set_current(item.contact_id, item.account_id, item)
+    return push_ids
+
+
+def drop_for_other_orgs(account_id: int, org_id: str) -> int:
+    items = db.session.scalars(_other_org_items(account_id, org_id)).all()
+    for item in items:
+        revert_to_not_exported(item, "org_changed_dropped")
+    return len(items)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,6 +53,9 @@ class SalesforceSetup:
     cipher: TokenCipher
     api_version: str
     http_factory: Callable[[], requests.Session]
+    # A cross-process lock per account for token refreshes, where the database cannot lock
+    # rows (SQLite); on PostgreSQL `SELECT ... FOR UPDATE` serializes them already.
+    refresh_lock: Callable[[int], AbstractContextManager] = lambda _account_id: nullcontext()
 
     def new_http(self) -> requests.Session:
         return self.http_factory()
@@ -199,46 +203,86 @@ def _store_connection(setup, http, user, attempt, tokens) -> SalesforceConnectio
         raise
     if not tokens.refresh_token:
         raise ConnectError("token_error", "Salesforce sent no refresh token (scope refresh_token)")
+    new = {
+        "environment": attempt.environment,
+        "login_url": attempt.login_url,
+        "instance_url": tokens.instance_url.rstrip("/"),
+        "org_id": identity["organization_id"],
+        "sf_user_id": identity["user_id"],
+        "sf_username": identity.get("username", ""),
+        "sf_user_email": identity.get("email", ""),
+        "sf_user_name": identity.get("display_name", ""),
+        "refresh_token_enc": setup.cipher.encrypt(user.account_id, REFRESH_TOKEN,
+                                                  tokens.refresh_token),
+        "access_token_enc": setup.cipher.encrypt(user.account_id, ACCESS_TOKEN,
+                                                 tokens.access_token),
+        "checks": checks,
+        "describes": {name: describe_summary(d) for name, d in describes.items()},
+        "createable": {name: bool(d.get("createable")) for name, d in describes.items()},
+        "api_used": client.last_usage.used if client.last_usage else None,
+        "api_limit": client.last_usage.limit if client.last_usage else None,
+    }
+    current = connection_for(user.account_id)
+    if current is not None and current.org_id != new["org_id"]:
+        attempt.pending_switch = new
+        raise OrgSwitchPending(attempt.id, current.org_id, new["org_id"])
+    return apply_connection(setup, http, user, new)
+
+
+class OrgSwitchPending(Exception):
+    """The admin signed in to another org than the connected one: confirm before switching."""
+
+    def __init__(self, attempt_id: int, current_org: str, new_org: str):
+        super().__init__(new_org)
+        self.attempt_id, self.current_org, self.new_org = attempt_id, current_org, new_org
+
+
+def apply_connection(setup, http, user: User, new: dict) -> SalesforceConnection:
+    """Store a new connection (or replace the account's), revoking the previous token first."""
     connection = connection_for(user.account_id)
     if connection is not None:
-        # Reconnecting: the previous refresh token is revoked before the new one is stored.
-        _revoke_quietly(
-            setup,
-            http,
-            connection.account_id,
-            connection.login_url,
-            setup.cipher.decrypt(
-                connection.account_id, REFRESH_TOKEN, connection.refresh_token_enc
-            ),
-        )
+        _revoke_quietly(setup, http, connection.account_id, connection.login_url,
+                        setup.cipher.decrypt(connection.account_id, REFRESH_TOKEN,
+                                             connection.refresh_token_enc))
     else:
         connection = SalesforceConnection(account_id=user.account_id)
         db.session.add(connection)
-    account_id = user.account_id
+    for name in ("environment", "login_url", "instance_url", "org_id", "sf_user_id",
+                 "sf_username", "sf_user_email", "sf_user_name", "refresh_token_enc",
+                 "access_token_enc", "checks"):
+        setattr(connection, name, new[name])
     connection.status = ConnectionStatus.CONNECTED.value
-    connection.environment = attempt.environment
-    connection.login_url = attempt.login_url
-    connection.instance_url = tokens.instance_url.rstrip("/")
-    connection.org_id = identity["organization_id"]
-    connection.sf_user_id = identity["user_id"]
-    connection.sf_username = identity.get("username", "")
-    connection.sf_user_email = identity.get("email", "")
-    connection.sf_user_name = identity.get("display_name", "")
-    connection.refresh_token_enc = setup.cipher.encrypt(
-        account_id, REFRESH_TOKEN, tokens.refresh_token
-    )
-    connection.access_token_enc = setup.cipher.encrypt(
-        account_id, ACCESS_TOKEN, tokens.access_token
-    )
     connection.token_version = (connection.token_version or 0) + 1
     connection.connected_by_id = user.id
     connection.connected_at = utcnow()
     connection.needs_reconnect_since = None
-    connection.checks = checks
-    _apply_describes(connection, describes)
-    _note_usage(connection, client)
+    connection.reconnect_mail_sent_at = None
+    connection.token_error = None
+    connection.api_used, connection.api_limit = new["api_used"], new["api_limit"]
+    connection.api_checked_at = utcnow() if new["api_limit"] else None
+    _cache_describes(connection, new["describes"], new["createable"])
     db.session.flush()
     return connection
+
+
+def confirm_org_switch(setup: SalesforceSetup, user: User, attempt_id: int,
+                       switch: bool) -> SalesforceConnection | None:
+    """The admin's answer to "switch orgs?": apply the pending connection, or drop it."""
+    attempt = db.session.get(OAuthAttempt, attempt_id)
+    if (attempt is None or attempt.user_id != user.id or attempt.pending_switch is None
+            or utcnow() - attempt.created_at > ATTEMPT_MAX_AGE):
+        raise ConnectError("expired_state")
+    new, attempt.pending_switch = attempt.pending_switch, None
+    http = setup.new_http()
+    try:
+        if not switch:
+            _revoke_quietly(setup, http, user.account_id, new["login_url"],
+                            setup.cipher.decrypt(user.account_id, REFRESH_TOKEN,
+                                                 new["refresh_token_enc"]))
+            return None
+        return apply_connection(setup, http, user, new)
+    finally:
+        http.close()
 
 
 def target_object_of(account_id: int) -> str:
@@ -303,22 +347,30 @@ def describe_summary(describe: dict) -> dict:
 
 
 def _apply_describes(connection: SalesforceConnection, describes: dict) -> None:
+    _cache_describes(
+        connection,
+        {name: describe_summary(d) for name, d in describes.items()},
+        {name: bool(d.get("createable")) for name, d in describes.items()},
+    )
+
+
+def _cache_describes(connection: SalesforceConnection, summaries: dict, createable: dict) -> None:
+    # Every cached describe of the account goes, the old org's included (switching orgs).
     db.session.execute(
         sa.delete(OrgDescribe).where(OrgDescribe.account_id == connection.account_id)
     )
-    for name, describe in describes.items():
-        fields = describe_summary(describe)
+    for name, fields in summaries.items():
         db.session.add(
             OrgDescribe(
                 account_id=connection.account_id,
                 org_id=connection.org_id,
                 sobject=name,
                 fields=fields,
-                createable=bool(describe.get("createable")),
+                createable=createable.get(name, True),
             )
         )
-    connection.lead_external_id = EXTERNAL_ID_FIELD in describe_summary(describes["Lead"])
-    connection.contact_external_id = EXTERNAL_ID_FIELD in describe_summary(describes["Contact"])
+    connection.lead_external_id = EXTERNAL_ID_FIELD in summaries.get("Lead", {})
+    connection.contact_external_id = EXTERNAL_ID_FIELD in summaries.get("Contact", {})
 
 
 def _note_usage(connection: SalesforceConnection, client: SalesforceClient) -> None:

@@ -6,6 +6,9 @@ with refresh-token rotation, a second process reusing the old token would revoke
 
 from __future__ import annotations
 
+import random
+import time
+
 import requests
 import sqlalchemy as sa
 
@@ -14,7 +17,7 @@ from lemontaps.integrations.models import ConnectionStatus, SalesforceConnection
 from lemontaps.models import utcnow
 from lemontaps.salesforce import oauth
 from lemontaps.salesforce.client import SalesforceClient
-from lemontaps.salesforce.errors import TokenError
+from lemontaps.salesforce.errors import TokenError, TransientError
 from lemontaps.services.salesforce_connect import (
     ACCESS_TOKEN,
     REFRESH_TOKEN,
@@ -64,7 +67,16 @@ def refresh_access_token(
 
     If another process refreshed since we read the token (the version moved on), its token is
     used and no token call is made."""
+    account_id = db.session.scalar(
+        sa.select(SalesforceConnection.account_id).where(SalesforceConnection.id == connection_id)
+    )
+    with setup.refresh_lock(account_id):
+        return _refresh_locked(setup, connection_id, seen_version, http)
+
+
+def _refresh_locked(setup, connection_id, seen_version, http) -> tuple[str, int]:
     table = SalesforceConnection.__table__
+    refused: TokenError | None = None
     with db.engine.begin() as conn:
         row = (
             conn.execute(sa.select(table).where(table.c.id == connection_id).with_for_update())
@@ -81,30 +93,51 @@ def refresh_access_token(
             )
         refresh_token = setup.cipher.decrypt(account_id, REFRESH_TOKEN, row["refresh_token_enc"])
         try:
-            tokens = oauth.refresh(http, setup.oauth, row["login_url"], refresh_token)
+            tokens = _refresh_with_retries(setup, http, row["login_url"], refresh_token)
         except TokenError as error:
-            if error.needs_reconnect:
-                conn.execute(
-                    table.update()
-                    .where(table.c.id == connection_id)
-                    .values(
-                        status=ConnectionStatus.NEEDS_RECONNECT.value,
-                        needs_reconnect_since=utcnow(),
-                    )
-                )
-                raise NeedsReconnect(error.message) from None
-            raise
-        values = {
-            "access_token_enc": setup.cipher.encrypt(account_id, ACCESS_TOKEN, tokens.access_token),
-            "token_version": row["token_version"] + 1,
-            "refreshed_at": utcnow(),
-        }
-        if tokens.refresh_token:  # rotation: the old refresh token is dead from now on
-            values["refresh_token_enc"] = setup.cipher.encrypt(
-                account_id, REFRESH_TOKEN, tokens.refresh_token
+            refused = error
+            conn.execute(
+                table.update().where(table.c.id == connection_id).values(**_refusal_values(error))
             )
-        conn.execute(table.update().where(table.c.id == connection_id).values(**values))
+        else:
+            values = {
+                "access_token_enc": setup.cipher.encrypt(
+                    account_id, ACCESS_TOKEN, tokens.access_token
+                ),
+                "token_version": row["token_version"] + 1,
+                "refreshed_at": utcnow(),
+                "token_error": None,
+            }
+            if tokens.refresh_token:  # rotation: the old refresh token is dead from now on
+                values["refresh_token_enc"] = setup.cipher.encrypt(
+                    account_id, REFRESH_TOKEN, tokens.refresh_token
+                )
+            conn.execute(table.update().where(table.c.id == connection_id).values(**values))
+    # Committed above, before anything else happens; now tell the caller.
+    if refused is not None:
+        if refused.needs_reconnect:
+            raise NeedsReconnect(refused.message) from refused
+        raise refused
     return tokens.access_token, values["token_version"]
+
+
+def _refusal_values(error: TokenError) -> dict:
+    if error.needs_reconnect:
+        return {"status": ConnectionStatus.NEEDS_RECONNECT.value, "needs_reconnect_since": utcnow()}
+    # invalid_client and the like: the operator's configuration, not the admin's.
+    return {"token_error": (error.error_code or "token_error")[:64]}
+
+
+def _refresh_with_retries(
+    setup, http, login_url: str, refresh_token: str, pauses: tuple[float, ...] = (0.5, 2.0, 5.0)
+):
+    """Timeouts and 5xx at the token endpoint are retried with backoff; refusals are not."""
+    for pause in pauses:
+        try:
+            return oauth.refresh(http, setup.oauth, login_url, refresh_token)
+        except TransientError:
+            time.sleep(pause * (0.5 + random.random()))
+    return oauth.refresh(http, setup.oauth, login_url, refresh_token)  # last try raises
 
 
 def checks_for_connection(setup: SalesforceSetup, connection: SalesforceConnection) -> None:

@@ -4,7 +4,8 @@
   "use strict";
   var CHANNEL = "lemontaps-salesforce-oauth";
   var result = document.getElementById("oauth-result");
-  if (!result) { return; }
+  // "switch" asks the admin a question in this window: it must stay open.
+  if (!result || result.getAttribute("data-status") === "switch") { return; }
   var data = {
     type: CHANNEL,
     status: result.getAttribute("data-status"),

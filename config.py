@@ -52,6 +52,13 @@ class Config:
     LOGIN_LIMIT_PER_EMAIL = "10 per 15 minutes"
     LOGIN_LIMIT_PER_IP = "50 per 15 minutes"
 
+    # Jobs: the RQ timeout of a push batch (above the HTTP timeouts times the engine's
+    # rounds), how long after it a "pushing" item counts as stuck (a killed worker), and how
+    # often each worker's sweeper runs.
+    PUSH_JOB_TIMEOUT = int(_env("PUSH_JOB_TIMEOUT", "900"))
+    PUSH_STUCK_GRACE_SECONDS = int(_env("PUSH_STUCK_GRACE_SECONDS", "120"))
+    SWEEP_INTERVAL_SECONDS = float(_env("SWEEP_INTERVAL_SECONDS", "60"))
+
     # Argon2id cost (OWASP: m >= 19 MiB, t >= 2, p = 1).
     ARGON2_TIME_COST = 2
     ARGON2_MEMORY_COST = 19 * 1024

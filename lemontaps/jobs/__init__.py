@@ -16,8 +16,6 @@ from rq.serializers import JSONSerializer
 EXPORTS = "exports"
 EMAILS = "emails"
 QUEUES = (EXPORTS, EMAILS)
-# Above the HTTP timeouts (connect 5 s + read 60 s) times the engine's rounds.
-JOB_TIMEOUT = 15 * 60
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +44,7 @@ class RqState:
                 connection=self.connection,
                 is_async=self.is_async,
                 serializer=JSONSerializer,
-                default_timeout=JOB_TIMEOUT,
+                default_timeout=app.config["PUSH_JOB_TIMEOUT"],
             )
             for name in QUEUES
         }
@@ -83,14 +81,17 @@ def get_queue(name: str) -> Queue:
 LIVE_STATUSES = {"queued", "started", "deferred", "scheduled"}
 
 
-def enqueue(queue: str, func, *args, job_id: str | None = None, **kwargs) -> str | None:
+def enqueue(queue: str, func, *args, job_id: str | None = None, replace_live: bool = False,
+            **kwargs) -> str | None:
     """Enqueue once: a job id that is queued or running is not added again; a finished or
-    failed one with the same id is replaced (the database says there is work left)."""
+    failed one with the same id is replaced (the database says there is work left).
+    `replace_live` replaces even a "started" one: its worker was killed (RQ notices only at
+    its next maintenance, minutes later)."""
     q = get_queue(queue)
     if job_id is not None:
         existing = q.fetch_job(job_id)
         if existing is not None:
-            if existing.get_status(refresh=True) in LIVE_STATUSES:
+            if existing.get_status(refresh=True) in LIVE_STATUSES and not replace_live:
                 return None
             existing.delete()
     try:

@@ -23,11 +23,13 @@ def batch_job_id(push_id: int, item_ids: list[int]) -> str:
     return f"push-{push_id}-{item_ids[0]}"
 
 
-def enqueue_push(push_id: int) -> int:
+def enqueue_push(push_id: int, replace_live: bool = False) -> int:
     """Enqueue a job per batch of unsettled items; returns how many jobs were added."""
     added = 0
     for batch in pushes.batches(pushes.unsettled_item_ids(push_id)):
-        if enqueue(EXPORTS, run_push_batch, push_id, batch, job_id=batch_job_id(push_id, batch)):
+        job_id = batch_job_id(push_id, batch)
+        if enqueue(EXPORTS, run_push_batch, push_id, batch, job_id=job_id,
+                   replace_live=replace_live):
             added += 1
     return added
 

@@ -18,42 +18,45 @@ from flask import current_app
 from lemontaps.exports.models import ExportState, Push, PushItem, PushKind, PushStatus
 from lemontaps.extensions import db
 from lemontaps.integrations.models import ConnectionStatus, SalesforceConnection
-from lemontaps.jobs import EMAILS, JOB_TIMEOUT, enqueue
+from lemontaps.jobs import EMAILS, enqueue
 from lemontaps.models import utcnow
 from lemontaps.services import pushes
 
 log = logging.getLogger(__name__)
 
-STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT) + timedelta(minutes=2)
 API_LIMIT_RECHECK = timedelta(minutes=15)
 UNAVAILABLE_RETRY = timedelta(minutes=5)
 MAIL_WAITING_AFTER = timedelta(hours=1)
 
 
+def stuck_after() -> timedelta:
+    config = current_app.config
+    return timedelta(seconds=config["PUSH_JOB_TIMEOUT"] + config["PUSH_STUCK_GRACE_SECONDS"])
+
+
 def sweep() -> dict[str, int]:
     now = utcnow()
-    stats = {
-        "unstuck": _unstick(now),
-        "resumed": _resume_waiting(now),
-    }
+    unstuck_pushes = _unstick(now)
+    stats = {"unstuck": len(unstuck_pushes), "resumed": _resume_waiting(now)}
     db.session.commit()
-    stats["enqueued"] = _enqueue_unsettled()
+    stats["enqueued"] = _enqueue_unsettled(force=unstuck_pushes)
     stats["mails"] = _mail_finished(now) + notify_reconnect_needed()
     stats["revocations"] = _retry_revocations()
     return stats
 
 
-def _unstick(now) -> int:
+def _unstick(now) -> set[int]:
+    """Items of a killed worker go back to queued; returns their pushes."""
     stuck = db.session.scalars(
         sa.select(PushItem).where(
-            PushItem.state == ExportState.PUSHING.value, PushItem.updated_at < now - STUCK_AFTER
+            PushItem.state == ExportState.PUSHING.value, PushItem.updated_at < now - stuck_after()
         )
     ).all()
     for item in stuck:
         item.state = ExportState.QUEUED.value
         if item.contact_id:
             pushes.set_current(item.contact_id, item.account_id, item)
-    return len(stuck)
+    return {item.push_id for item in stuck}
 
 
 def _resume_waiting(now) -> int:
@@ -88,7 +91,7 @@ def _may_resume(item: PushItem, push: Push, connection, now) -> bool:
     return True  # email_in_flight and anything else: try again, the engine re-checks
 
 
-def _enqueue_unsettled() -> int:
+def _enqueue_unsettled(force: set[int]) -> int:
     from lemontaps.jobs.export import enqueue_automatic, enqueue_push
 
     push_ids = db.session.scalars(
@@ -100,7 +103,7 @@ def _enqueue_unsettled() -> int:
         if push.kind == PushKind.AUTOMATIC.value and push.status == PushStatus.QUEUED.value:
             enqueue_automatic(push.account_id)
             continue
-        added += enqueue_push(push_id)
+        added += enqueue_push(push_id, replace_live=push_id in force)
     return added
 
 

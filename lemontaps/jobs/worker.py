@@ -12,7 +12,6 @@ from rq.serializers import JSONSerializer
 
 from lemontaps.jobs import QUEUES
 
-SWEEP_EVERY_SECONDS = 60
 log = logging.getLogger(__name__)
 
 
@@ -60,7 +59,7 @@ def _sweep_forever(app: Flask, stop: threading.Event) -> None:
     from lemontaps.extensions import db
     from lemontaps.jobs.sweeper import sweep
 
-    while not stop.wait(SWEEP_EVERY_SECONDS):
+    while not stop.wait(app.config["SWEEP_INTERVAL_SECONDS"]):
         with app.app_context():
             try:
                 stats = sweep()

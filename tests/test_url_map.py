@@ -8,8 +8,10 @@ of account A must get 404 for them, never data.
 import pytest
 import sqlalchemy as sa
 
+from lemontaps.exports.models import PushKind
 from lemontaps.extensions import db
 from lemontaps.models import User
+from lemontaps.services import pushes
 from tests.factories import admin_of, login, make_contact, make_user
 
 PUBLIC, USER, ADMIN = "public", "user", "admin"
@@ -45,6 +47,12 @@ ACCESS = {
     "contacts.confirm_delete_contact": USER,
     "contacts.delete_contact": USER,
     "exports.start_push": USER,
+    "exports.push_dialog": USER,
+    "exports.poll": USER,
+    "exports.contact_details": USER,
+    "exports.push_contact_again": USER,
+    "exports.push_progress": USER,
+    "exports.dismiss_push": USER,
     "integrations.salesforce": ADMIN,
     "integrations.connection_panel": ADMIN,
     "integrations.authorize": ADMIN,
@@ -73,6 +81,10 @@ def object_ids_of_account_b(app, account_b) -> dict:
     contact = make_contact(other, first_name="Victim", last_name="Contact")
     # The API's routes get a contact of their own: the web walk deletes the first one.
     api_contact = make_contact(other, first_name="Victim", last_name="Api")
+    # The export routes too (details, push again), and a push of account B.
+    export_contact = make_contact(other, first_name="Victim", last_name="Export")
+    push = pushes.create_push(account_b.id, [export_contact], "Lead", other, PushKind.MANUAL, None)
+    db.session.commit()
     upload = _csv_upload_of(app, admin_of(account_b))
     return {
         "import_id": upload.id,
@@ -80,6 +92,8 @@ def object_ids_of_account_b(app, account_b) -> dict:
         "attempt_id": _oauth_attempt_of(account_b).id,
         "contact_id": contact.id,
         "api_contact_id": api_contact.id,
+        "export_contact_id": export_contact.id,
+        "push_id": push.id,
         "filename": "css/app.css",
         "purpose": "reset",
         "token": "x",
@@ -97,7 +111,6 @@ def _oauth_attempt_of(account):
         user_id=admin_of(account).id,
         environment="production",
         login_url="https://login.salesforce.com",
-        pending_switch={"org_id": "00D000000000001AAA"},
     )
     db.session.add(attempt)
     db.session.commit()
@@ -128,6 +141,8 @@ def _is_api(rule) -> bool:
 def _url(app, rule, values) -> str:
     if _is_api(rule):
         values = {**values, "contact_id": values["api_contact_id"]}
+    elif rule.endpoint.startswith("exports."):
+        values = {**values, "contact_id": values["export_contact_id"]}
     with app.test_request_context():
         from flask import url_for
 

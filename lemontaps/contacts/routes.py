@@ -1,12 +1,13 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lemontaps.contacts import bp
 from lemontaps.contacts.forms import ContactForm, EmptyForm, country_suggestions
 from lemontaps.extensions import db
+from lemontaps.htmx import is_htmx
 from lemontaps.models import Contact, ContactSource, User
-from lemontaps.services import contacts
+from lemontaps.services import contacts, export_view
 
 SEARCH_MAX = 200
 
@@ -34,29 +35,67 @@ def _list_args() -> dict:
 @login_required
 def list_contacts():
     args = _list_args()
-    page = contacts.contact_page(
-        current_user,
-        search=args["q"],
-        sort=args["sort"],
-        after=contacts.Cursor.parse(request.args.get("after")),
-        before=contacts.Cursor.parse(request.args.get("before")),
+    flt = export_view.ListFilter.parse(
+        args["q"], request.args.get("state"), request.args.get("push")
     )
+    push = None
+    if flt.push_id is not None:
+        push = export_view.get_visible_push(current_user, flt.push_id)
+        if push is None:
+            abort(404)
+    connection = export_view.connection_of(current_user.account_id)
+    after = contacts.Cursor.parse(request.args.get("after"))
+    before = contacts.Cursor.parse(request.args.get("before"))
+    view = export_view.filtered_page(
+        current_user,
+        flt,
+        connection.org_id if connection else None,
+        sort=args["sort"],
+        after=after,
+        before=before,
+    )
+    bars = export_view.progress_bars(current_user)
+
+    def page_url_for(**changes):
+        params = {"q": flt.search, "state": flt.state, "push": flt.push_id, "sort": args["sort"]}
+        params.update(changes)
+        if params["sort"] == contacts.Sort.NEWEST:
+            params["sort"] = None
+        return url_for("contacts.list_contacts", **{k: v for k, v in params.items() if v})
 
     def page_url(**cursor):
-        params = {k: v for k, v in args.items() if v and v != contacts.Sort.NEWEST}
-        return url_for("contacts.list_contacts", **params, **cursor)
+        return page_url_for(**cursor)
 
-    return render_template(
-        "contacts/list.html",
-        page=page,
-        q=args["q"],
-        sort=args["sort"],
-        sorts=[
-            (contacts.Sort.NEWEST, _("Met on, newest first")),
-            (contacts.Sort.OLDEST, _("Met on, oldest first")),
-        ],
-        page_url=page_url,
+    unsettled = any(c.unsettled for c in view.cells.values()) or any(not b.finished for b in bars)
+    template = "contacts/partials/table.html" if is_htmx() else "contacts/list.html"
+    response = make_response(
+        render_template(
+            template,
+            page=view.page,
+            cells=view.cells,
+            counts=view.counts,
+            matching=view.matching,
+            flt=flt,
+            push=push,
+            bars=bars,
+            may_push=export_view.may_push_now(current_user),
+            mode="active" if unsettled else "idle",
+            since=export_view.newest_contact_id(),
+            q=args["q"],
+            sort=args["sort"],
+            sorts=[
+                (contacts.Sort.NEWEST, _("Met on, newest first")),
+                (contacts.Sort.OLDEST, _("Met on, oldest first")),
+            ],
+            page_url=page_url,
+            page_url_for=page_url_for,
+            current_page_url=page_url_for(
+                after=after.token() if after else None, before=before.token() if before else None
+            ),
+        )
     )
+    response.headers["Vary"] = "HX-Request"  # the partial for htmx, the page otherwise
+    return response
 
 
 def _prepare_form(form: ContactForm, contact: Contact | None = None) -> ContactForm:

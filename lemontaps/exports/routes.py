@@ -1,15 +1,28 @@
+"""Pushes from the contact table: the push dialog, starting and retrying pushes, the live poll,
+a contact's export details and the progress bars.
+
+Every view checks the account and role on the server: contacts and pushes another user may
+not see are a 404, whatever the browser sends."""
+
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import contains_eager
+from werkzeug.datastructures import MultiDict
 
 from lemontaps.accounts.forms import EmptyForm
 from lemontaps.exports import bp
-from lemontaps.exports.models import Push
+from lemontaps.exports.models import Push, PushItem
+from lemontaps.exports.reasons import reason_hint, reason_text
 from lemontaps.extensions import db
+from lemontaps.htmx import STOP_POLLING, hx_trigger, is_htmx, render_page_or_partial
 from lemontaps.jobs import enqueue_safely
 from lemontaps.jobs.export import enqueue_push
-from lemontaps.models import Contact
+from lemontaps.models import Contact, utcnow
+from lemontaps.services import contacts, export_view
 from lemontaps.services.push_start import PushRefused, start_manual_push
 
 REFUSALS = {
@@ -18,11 +31,107 @@ REFUSALS = {
     "needs_reconnect": lambda: _("Salesforce needs to be reconnected before pushing."),
     "nothing_selected": lambda: _("Select at least one contact to push."),
 }
+# Ticked rows come from one page of 50; more ids than this are not a real selection.
+MAX_TICKED = 500
+PUSH_STARTED = "push-started"
 
 
-def _selected_contacts() -> sa.Select:
-    ids = [int(v) for v in request.form.getlist("contact_ids") if v.isdigit()]
-    return sa.select(Contact).where(Contact.id.in_(ids))
+def visible_push_or_404(push_id: int) -> Push:
+    push = export_view.get_visible_push(current_user, push_id)
+    if push is None:
+        abort(404)
+    return push
+
+
+def _contact_or_404(contact_id: int) -> Contact:
+    contact = contacts.get_visible_contact(current_user, contact_id)
+    if contact is None:
+        abort(404)
+    return contact
+
+
+class Selection:
+    """Ticked rows, or "all matching this filter" (search, state and push filter), read from
+    the request and always re-applied on the server to the contacts the user may see."""
+
+    def __init__(self, values: MultiDict):
+        self.all = values.get("all") == "1"
+        self.filter = export_view.ListFilter.parse(
+            values.get("q", "")[:200], values.get("state"), values.get("push")
+        )
+        self.ids = [int(v) for v in values.getlist("contact_ids") if v.isdigit() and len(v) < 12]
+        self.ids = sorted(set(self.ids))[:MAX_TICKED]
+        if self.all and self.filter.push_id is not None:
+            visible_push_or_404(self.filter.push_id)
+
+    @property
+    def limit(self) -> int:
+        return export_view.SELECT_ALL_LIMIT if self.all else MAX_TICKED
+
+    def query(self) -> sa.Select:
+        if self.all:
+            return export_view.filtered_contacts(current_user, self.filter)
+        return contacts.visible_contacts(current_user).where(Contact.id.in_(self.ids))
+
+    def capped_query(self) -> sa.Select:
+        """What a push takes: at most `limit` contacts, in id order (and the dialog's
+        forecast counts exactly these)."""
+        ids = export_view.capped_selection(self.query(), self.limit)
+        return sa.select(Contact).where(Contact.id.in_(ids))
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        if self.all:
+            return [("all", "1"), *((k, str(v)) for k, v in self.filter.params().items())]
+        return [("contact_ids", str(i)) for i in self.ids]
+
+
+def _refusal(code: str) -> dict:
+    link = None
+    if code in ("not_connected", "needs_reconnect") and current_user.is_admin:
+        link = url_for("integrations.salesforce")
+    return {"code": code, "message": REFUSALS[code](), "link": link}
+
+
+def _dialog_refusal() -> dict | None:
+    """The reason a push would be refused now (checked again when it starts)."""
+    if not export_view.may_push_now(current_user):
+        return _refusal("not_allowed")
+    connection = export_view.connection_of(current_user.account_id)
+    if connection is None:
+        return _refusal("not_connected")
+    if not connection.connected:
+        return _refusal("needs_reconnect")
+    return None
+
+
+def _target_object() -> str:
+    from lemontaps.integrations.models import IntegrationSettings, TargetObject
+
+    settings = db.session.get(IntegrationSettings, current_user.account_id)
+    return settings.target_object if settings else TargetObject.LEAD.value
+
+
+@bp.route("/push/dialog")
+@login_required
+def push_dialog():
+    selection = Selection(request.args)
+    connection = export_view.connection_of(current_user.account_id)
+    refusal = _dialog_refusal()
+    forecast = None
+    if refusal is None:
+        forecast = export_view.forecast(selection.query(), connection.org_id, selection.limit)
+        if forecast.selected == 0:
+            refusal = _refusal("nothing_selected")
+    return render_page_or_partial(
+        "exports/partials/push_dialog.html",
+        "exports/push_dialog.html",
+        selection=selection,
+        forecast=forecast,
+        refusal=refusal,
+        connection=connection,
+        target_object=_target_object(),
+        form=EmptyForm(),
+    )
 
 
 @bp.route("/push", methods=["POST"])
@@ -30,25 +139,213 @@ def _selected_contacts() -> sa.Select:
 def start_push():
     if not EmptyForm().validate_on_submit():
         abort(400)
+    selection = Selection(request.form)
     try:
-        push = start_manual_push(current_user, _selected_contacts())
+        push = start_manual_push(current_user, selection.capped_query())
     except PushRefused as refused:
         db.session.rollback()
+        if is_htmx():
+            return render_page_or_partial(
+                "exports/partials/push_dialog.html",
+                selection=selection,
+                forecast=None,
+                refusal=_refusal(refused.code),
+                connection=export_view.connection_of(current_user.account_id),
+                target_object=_target_object(),
+                form=EmptyForm(),
+            )
         flash(REFUSALS[refused.code](), "error")
         if refused.code in ("not_connected", "needs_reconnect") and current_user.is_admin:
             return redirect(url_for("integrations.salesforce"))
         return redirect(url_for("contacts.list_contacts"))
     db.session.commit()  # recorded before Redis hears of it
-    enqueue_safely(enqueue_push, push.id)
-    flash(_("Push started: %(n)s contacts.", n=push.total), "success")
-    return redirect(url_for("contacts.list_contacts", push=push.id))
+    push_id, total = push.id, push.total
+    enqueue_safely(enqueue_push, push_id)
+    if is_htmx():
+        response = render_page_or_partial(
+            "exports/partials/push_started.html", total=total, push_id=push_id
+        )
+        return hx_trigger(response, PUSH_STARTED, {"push": push_id})
+    flash(_("Push started: %(n)s contacts.", n=total), "success")
+    return redirect(url_for("contacts.list_contacts", push=push_id))
 
 
-def visible_push_or_404(push_id: int) -> Push:
-    query = sa.select(Push).where(Push.id == push_id, Push.account_id == current_user.account_id)
-    if not current_user.is_admin:
-        query = query.where(Push.started_by_id == current_user.id)
-    push = db.session.scalar(query)
-    if push is None:
-        abort(404)
-    return push
+def _details_context(contact: Contact, message: dict | None = None) -> dict:
+    from lemontaps.services import pushes
+
+    connection = export_view.connection_of(current_user.account_id)
+    export = pushes.current_exports([contact.id]).get(contact.id)
+    history = list(
+        db.session.scalars(
+            sa.select(PushItem)
+            .where(PushItem.contact_id == contact.id)
+            .join(Push, Push.id == PushItem.push_id)
+            .options(contains_eager(PushItem.push).joinedload(Push.started_by))
+            .order_by(PushItem.id.desc())
+            .limit(50)
+        )
+    )
+    current = next((i for i in history if export and i.id == export.item_id), None)
+    cells = export_view.export_cells([contact.id], connection.org_id if connection else None)
+    return {
+        "contact": contact,
+        "export": export,
+        "current": current,
+        "history": history,
+        "cell": cells[contact.id],
+        "connection": connection,
+        "may_push": export_view.may_push_now(current_user),
+        "message": message,
+        "form": EmptyForm(),
+    }
+
+
+@bp.route("/contacts/<int:contact_id>")
+@login_required
+def contact_details(contact_id: int):
+    contact = _contact_or_404(contact_id)
+    return render_page_or_partial(
+        "exports/partials/details.html", "exports/details.html", **_details_context(contact)
+    )
+
+
+@bp.route("/contacts/<int:contact_id>/push", methods=["POST"])
+@login_required
+def push_contact_again(contact_id: int):
+    """ "Push again" from the details panel: the same checks as any manual push."""
+    contact = _contact_or_404(contact_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    query = sa.select(Contact).where(Contact.id == contact.id)
+    try:
+        push = start_manual_push(current_user, query)
+    except PushRefused as refused:
+        db.session.rollback()
+        message = {"error": True, **_refusal(refused.code)}
+        if not is_htmx():
+            flash(message["message"], "error")
+            return redirect(url_for("exports.contact_details", contact_id=contact.id))
+        return render_page_or_partial(
+            "exports/partials/details.html", **_details_context(contact, message)
+        )
+    db.session.commit()
+    push_id = push.id
+    enqueue_safely(enqueue_push, push_id)
+    db.session.expire_all()
+    if not is_htmx():
+        flash(_("Pushed again."), "success")
+        return redirect(url_for("exports.contact_details", contact_id=contact.id))
+    response = render_page_or_partial(
+        "exports/partials/details.html",
+        **_details_context(contact, {"error": False, "message": _("Pushed again.")}),
+    )
+    return hx_trigger(response, PUSH_STARTED, {"push": push_id})
+
+
+@bp.route("/pushes/<int:push_id>")
+@login_required
+def push_progress(push_id: int):
+    push = visible_push_or_404(push_id)
+    return render_page_or_partial(
+        "exports/partials/push_bar.html",
+        "exports/push.html",
+        bar=export_view.push_bar(push),
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/pushes/<int:push_id>/dismiss", methods=["POST"])
+@login_required
+def dismiss_push(push_id: int):
+    push = visible_push_or_404(push_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    push.dismissed_at = push.dismissed_at or utcnow()
+    db.session.commit()
+    if is_htmx():
+        response = make_response("")  # the bar swaps itself out
+        response.headers["Vary"] = "HX-Request"
+        return response
+    return redirect(url_for("contacts.list_contacts"))
+
+
+@bp.route("/poll")
+@login_required
+def poll():
+    """One request every 2 s per page: the cells and bars the page shows, with the tokens it
+    shows them with. The answer carries only what changed, as out-of-band swaps; 286 stops
+    the polling once nothing shown is unsettled (an idle, slow poller takes over, so new
+    contacts and pushes started elsewhere still show)."""
+    args = request.args
+    since = args.get("since", "")
+    shown_new = args.get("new", "0")
+    mode = "idle" if args.get("mode") == "idle" else "active"
+    connection = export_view.connection_of(current_user.account_id)
+    answer = export_view.poll(
+        current_user,
+        connection.org_id if connection else None,
+        export_view.parse_tokens(args.getlist("c")),
+        export_view.parse_tokens(args.getlist("b")),
+        int(since) if since.isdigit() and len(since) < 12 else None,
+        int(shown_new) if shown_new.isdigit() and len(shown_new) < 9 else 0,
+    )
+    next_mode = "active" if answer.active else "idle"
+    status = STOP_POLLING if (mode == "active" and not answer.active) else 200
+    if answer.empty and next_mode == mode:
+        response = make_response("", 204)  # nothing changed: htmx swaps nothing
+        response.headers["Vary"] = "HX-Request"
+        return response
+    response = render_page_or_partial(
+        "exports/partials/poll.html",
+        answer=answer,
+        poller={"mode": next_mode, "since": since if since.isdigit() else None}
+        if next_mode != mode
+        else None,
+        org_id=connection.org_id if connection else None,
+        form=EmptyForm(),
+    )
+    response.status_code = status
+    return response
+
+
+@bp.app_template_global()
+def export_poller_vals(mode: str, since) -> dict:
+    values = {"mode": mode}
+    if since is not None:
+        values["since"] = str(since)
+    return values
+
+
+@bp.app_template_global()
+def record_url(connection, sf_id: str | None, org_id: str | None = None) -> str | None:
+    """The record's page in the connected org; None when it lives in another org."""
+    if not sf_id or connection is None:
+        return None
+    if org_id and org_id != connection.org_id:
+        return None
+    return f"{connection.instance_url.rstrip('/')}/{sf_id}"
+
+
+@bp.app_template_global()
+def list_url(**params) -> str:
+    return url_for("contacts.list_contacts", **{k: v for k, v in params.items() if v})
+
+
+@bp.app_template_global()
+def org_label(connection) -> str:
+    return urlsplit(connection.instance_url).netloc if connection else ""
+
+
+@bp.app_template_global()
+def reason_words(code: str | None, details: dict | None = None) -> str:
+    details = details or {}
+    if code == "too_long" and {"field", "limit", "length"} <= set(details):
+        return reason_text(code, **{k: details[k] for k in ("field", "limit", "length")})
+    if code == "too_long":
+        return _("Too long for Salesforce.")
+    return reason_text(code)
+
+
+@bp.app_template_global()
+def reason_advice(code: str | None) -> str:
+    return reason_hint(code)

@@ -1,0 +1,491 @@
+"""What the contact table shows about exports: filters and their counts, the state of each
+row, progress of pushes, the push dialog's forecast, and the live poll's differences.
+
+Plain functions with explicit arguments (the viewer, ids, tokens); they never commit.
+Every query is bounded by the page (50 rows) or a fixed number of pushes, so the number of
+SQL statements does not grow with the account's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from lemontaps.exports.models import (
+    UNSETTLED,
+    ContactExport,
+    ExportState,
+    Push,
+    PushItem,
+    PushKind,
+    PushStatus,
+)
+from lemontaps.extensions import db
+from lemontaps.integrations.models import (
+    IntegrationSettings,
+    PushPermission,
+    SalesforceConnection,
+)
+from lemontaps.models import Contact, User
+from lemontaps.services import contacts
+from lemontaps.services.contacts import ContactPage, Cursor, Sort
+
+# The table's state filters: name -> the contact states it covers. A list that can grow.
+FILTERS: dict[str, tuple[str, ...]] = {
+    "not_exported": (ExportState.NOT_EXPORTED.value,),
+    "in_progress": (ExportState.QUEUED.value, ExportState.PUSHING.value),
+    "waiting": (ExportState.WAITING.value,),
+    "exported": (ExportState.EXPORTED.value,),
+    "failed": (ExportState.FAILED.value,),
+    "duplicate": (ExportState.DUPLICATE.value,),
+}
+UNSETTLED_VALUES = frozenset(s.value for s in UNSETTLED)
+# "Select all N matching" pushes at most this many contacts at once (and says so).
+SELECT_ALL_LIMIT = 10_000
+# Progress bars shown above the table at most (newest first).
+MAX_BARS = 10
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    search: str = ""
+    state: str | None = None
+    push_id: int | None = None
+
+    @classmethod
+    def parse(cls, search: str | None, state: str | None, push: str | None) -> ListFilter:
+        push_id = int(push) if push and push.isdigit() and len(push) < 12 else None
+        return cls(
+            (search or "").strip(),
+            state if state in FILTERS else None,
+            push_id,
+        )
+
+    def params(self) -> dict:
+        """Query-string values of this filter, empty ones left out."""
+        values = {"q": self.search, "state": self.state, "push": self.push_id}
+        return {k: v for k, v in values.items() if v}
+
+
+def visible_pushes(viewer: User) -> sa.Select:
+    """Admins see every push of their account (automatic ones too), end users their own."""
+    query = sa.select(Push).where(Push.account_id == viewer.account_id)
+    if not viewer.is_admin:
+        query = query.where(Push.started_by_id == viewer.id)
+    return query
+
+
+def get_visible_push(viewer: User, push_id: int) -> Push | None:
+    return db.session.scalar(
+        visible_pushes(viewer).where(Push.id == push_id).options(joinedload(Push.started_by))
+    )
+
+
+def _without_state(viewer: User, flt: ListFilter) -> sa.Select:
+    query = contacts.apply_search(contacts.visible_contacts(viewer), flt.search)
+    if flt.push_id is not None:
+        in_push = sa.select(PushItem.contact_id).where(
+            PushItem.push_id == flt.push_id, PushItem.account_id == viewer.account_id
+        )
+        query = query.where(Contact.id.in_(in_push))
+    return query
+
+
+def filtered_contacts(viewer: User, flt: ListFilter) -> sa.Select:
+    """The viewer's contacts matching search, push and state: always re-applied here, on the
+    server, from the visible contacts."""
+    query = _without_state(viewer, flt)
+    if flt.state is None:
+        return query
+    states = FILTERS[flt.state]
+    if flt.state == "not_exported":
+        query = query.outerjoin(ContactExport, ContactExport.contact_id == Contact.id)
+        return query.where(
+            sa.or_(ContactExport.contact_id.is_(None), ContactExport.state.in_(states))
+        )
+    # account_id in the join lets the (account_id, state) index do the filtering.
+    query = query.join(
+        ContactExport,
+        sa.and_(
+            ContactExport.contact_id == Contact.id,
+            ContactExport.account_id == viewer.account_id,
+        ),
+    )
+    return query.where(ContactExport.state.in_(states))
+
+
+def filter_counts(viewer: User, flt: ListFilter) -> dict[str, int]:
+    """Count per filter (and "all") for the search and push filter: one grouped query."""
+    state = sa.func.coalesce(ContactExport.state, ExportState.NOT_EXPORTED.value)
+    query = (
+        _without_state(viewer, flt)
+        .outerjoin(ContactExport, ContactExport.contact_id == Contact.id)
+        .with_only_columns(state, sa.func.count(Contact.id))
+        .group_by(state)
+        .order_by(None)
+    )
+    by_state = dict(db.session.execute(query).all())
+    counts = {name: sum(by_state.get(s, 0) for s in states) for name, states in FILTERS.items()}
+    counts["all"] = sum(by_state.values())
+    return counts
+
+
+@dataclass
+class ExportCell:
+    """What a row's Export cell shows; `token` lets the poll tell what changed."""
+
+    contact_id: int
+    state: str = ExportState.NOT_EXPORTED.value
+    sf_object: str | None = None
+    reason_code: str | None = None
+    item_id: int | None = None
+    other_org: bool = False
+
+    @property
+    def token(self) -> str:
+        return f"{self.state}.{self.item_id or 0}.{int(self.other_org)}"
+
+    @property
+    def unsettled(self) -> bool:
+        return self.state in UNSETTLED_VALUES
+
+
+def _cell(
+    contact_id: int, export: ContactExport | None, item: PushItem | None, org_id
+) -> ExportCell:
+    if export is None:
+        return ExportCell(contact_id)
+    sf_object = export.sf_object if export.state == ExportState.EXPORTED else None
+    return ExportCell(
+        contact_id=contact_id,
+        state=export.state,
+        sf_object=sf_object or (item.sf_object if item else None),
+        reason_code=item.reason_code if item else None,
+        item_id=export.item_id,
+        other_org=bool(
+            export.state == ExportState.EXPORTED
+            and org_id
+            and export.org_id
+            and export.org_id != org_id
+        ),
+    )
+
+
+def export_cells(contact_ids: list[int], org_id: str | None) -> dict[int, ExportCell]:
+    """Cells for contacts the caller already knows the viewer may see: one query."""
+    cells = {cid: ExportCell(cid) for cid in contact_ids}
+    if not contact_ids:
+        return cells
+    rows = db.session.execute(
+        sa.select(ContactExport, PushItem)
+        .outerjoin(PushItem, PushItem.id == ContactExport.item_id)
+        .where(ContactExport.contact_id.in_(contact_ids))
+    )
+    for export, item in rows:
+        cells[export.contact_id] = _cell(export.contact_id, export, item, org_id)
+    return cells
+
+
+def visible_cells(
+    viewer: User, contact_ids: list[int], org_id: str | None
+) -> dict[int, ExportCell]:
+    """Cells for ids sent by a browser: only contacts the viewer may see, in one query."""
+    if not contact_ids:
+        return {}
+    rows = db.session.execute(
+        contacts.visible_contacts(viewer)
+        .with_only_columns(Contact.id, ContactExport, PushItem)
+        .outerjoin_from(Contact, ContactExport, ContactExport.contact_id == Contact.id)
+        .outerjoin(PushItem, PushItem.id == ContactExport.item_id)
+        .where(Contact.id.in_(contact_ids))
+    )
+    return {cid: _cell(cid, export, item, org_id) for cid, export, item in rows}
+
+
+@dataclass
+class FilteredPage:
+    page: ContactPage
+    cells: dict[int, ExportCell]
+    counts: dict[str, int]
+    # How many match the current filter (uncapped), for "select all N matching".
+    matching: int
+
+
+def filtered_page(
+    viewer: User,
+    flt: ListFilter,
+    org_id: str | None,
+    sort: Sort = Sort.NEWEST,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    page_size: int = contacts.PAGE_SIZE,
+) -> FilteredPage:
+    """One keyset page of the filtered contacts, their export cells and the filter counts.
+
+    Three queries whatever the account's size: the page (met_by joined), the cells of its
+    rows, and the grouped counts (which also give the page's total)."""
+    base = filtered_contacts(viewer, flt)
+    query = base.options(joinedload(Contact.met_by))
+    backwards = before is not None and after is None
+    if backwards:
+        query = query.where(contacts._beyond(before, sort, backwards=True))
+    elif after is not None:
+        query = query.where(contacts._beyond(after, sort))
+    rows = list(
+        db.session.scalars(query.order_by(*contacts._order(sort, backwards)).limit(page_size + 1))
+    )
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+        has_prev, has_next = has_more, True
+    else:
+        has_prev, has_next = after is not None, has_more
+    counts = filter_counts(viewer, flt)
+    matching = counts[flt.state] if flt.state else counts["all"]
+    limit = contacts.COUNT_LIMIT
+    page = ContactPage(
+        contacts=rows,
+        next_cursor=Cursor.of(rows[-1]) if has_next and rows else None,
+        prev_cursor=Cursor.of(rows[0]) if has_prev and rows else None,
+        total=min(matching, limit),
+        more=matching > limit,
+    )
+    return FilteredPage(page, export_cells([c.id for c in rows], org_id), counts, matching)
+
+
+def newest_contact_id() -> int:
+    """The page remembers this; contacts with a higher id arrived after it was rendered."""
+    return db.session.scalar(sa.select(sa.func.max(Contact.id))) or 0
+
+
+def new_contacts_count(viewer: User, since: int) -> int:
+    return db.session.scalar(
+        contacts.visible_contacts(viewer)
+        .where(Contact.id > since)
+        .with_only_columns(sa.func.count(Contact.id))
+        .order_by(None)
+    )
+
+
+# --- progress of pushes -------------------------------------------------------------
+
+
+@dataclass
+class PushBar:
+    push: Push
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def unsettled(self) -> int:
+        return sum(self.counts.get(s, 0) for s in UNSETTLED_VALUES)
+
+    @property
+    def done(self) -> int:
+        return self.total - self.unsettled
+
+    @property
+    def finished(self) -> bool:
+        return self.unsettled == 0
+
+    @property
+    def waiting(self) -> int:
+        return self.counts.get(ExportState.WAITING.value, 0)
+
+    def count(self, state: str) -> int:
+        return self.counts.get(state, 0)
+
+    @property
+    def automatic(self) -> bool:
+        return self.push.kind == PushKind.AUTOMATIC.value
+
+    @property
+    def token(self) -> str:
+        keys = ("exported", "duplicate", "failed", "skipped", "waiting")
+        return ".".join(str(self.counts.get(k, 0)) for k in keys) + f".{self.done}.{self.total}"
+
+
+def _push_counts(push_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {pid: {} for pid in push_ids}
+    if not push_ids:
+        return counts
+    rows = db.session.execute(
+        sa.select(PushItem.push_id, PushItem.state, sa.func.count())
+        .where(PushItem.push_id.in_(push_ids))
+        .group_by(PushItem.push_id, PushItem.state)
+    )
+    for push_id, state, number in rows:
+        counts[push_id][state] = number
+    return counts
+
+
+def _bars(pushes: list[Push]) -> list[PushBar]:
+    counts = _push_counts([p.id for p in pushes])
+    return [PushBar(p, counts[p.id]) for p in pushes]
+
+
+def progress_bars(viewer: User) -> list[PushBar]:
+    """Pushes shown above the table: not dismissed, newest first, at most MAX_BARS."""
+    pushes = list(
+        db.session.scalars(
+            visible_pushes(viewer)
+            .where(Push.dismissed_at.is_(None))
+            .options(joinedload(Push.started_by))
+            .order_by(Push.id.desc())
+            .limit(MAX_BARS)
+        )
+    )
+    return _bars(pushes)
+
+
+def push_bar(push: Push) -> PushBar:
+    return _bars([push])[0]
+
+
+# --- the push dialog ------------------------------------------------------------------
+
+
+@dataclass
+class Forecast:
+    """What a push of a selection will do, computed before it starts."""
+
+    selected: int  # contacts in the push (at most the limit)
+    matching: int  # contacts the selection matched (may exceed the limit)
+    limit: int
+    already_exported: int
+    being_pushed: int
+
+    @property
+    def capped(self) -> bool:
+        return self.matching > self.limit
+
+    @property
+    def to_send(self) -> int:
+        return self.selected - self.already_exported - self.being_pushed
+
+
+def capped_selection(selection: sa.Select, limit: int) -> sa.Select:
+    """The ids a push of `selection` takes: the same order and limit start_manual_push uses."""
+    return selection.with_only_columns(Contact.id).order_by(Contact.id).limit(limit)
+
+
+def forecast(selection: sa.Select, org_id: str | None, limit: int) -> Forecast:
+    """Skip counts as create_push will decide them (already in this org / in another
+    unsettled push): one grouped query plus a capped count."""
+    matching = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            selection.with_only_columns(Contact.id).order_by(None).limit(limit + 1).subquery()
+        )
+    )
+    ids = capped_selection(selection, limit).subquery()
+    exported_here = sa.and_(
+        ContactExport.state == ExportState.EXPORTED.value,
+        sa.true() if org_id is None else ContactExport.org_id == org_id,
+    )
+    kind = sa.case(
+        (ContactExport.state.in_(list(UNSETTLED_VALUES)), "being_pushed"),
+        (exported_here, "already_exported"),
+        else_="send",
+    )
+    rows = db.session.execute(
+        sa.select(kind, sa.func.count())
+        .select_from(ids)
+        .outerjoin(ContactExport, ContactExport.contact_id == ids.c.id)
+        .group_by(kind)
+    )
+    by_kind = dict(rows.all())
+    return Forecast(
+        selected=sum(by_kind.values()),
+        matching=matching,
+        limit=limit,
+        already_exported=by_kind.get("already_exported", 0),
+        being_pushed=by_kind.get("being_pushed", 0),
+    )
+
+
+def may_push_now(viewer: User) -> bool:
+    """Whether to offer push buttons (the server checks again when a push starts)."""
+    if viewer.is_admin:
+        return True
+    settings = db.session.get(IntegrationSettings, viewer.account_id)
+    return settings is not None and settings.push_permission == PushPermission.EVERYONE.value
+
+
+def connection_of(account_id: int) -> SalesforceConnection | None:
+    return db.session.scalar(
+        sa.select(SalesforceConnection).where(SalesforceConnection.account_id == account_id)
+    )
+
+
+# --- the live poll ----------------------------------------------------------------------
+
+# A page shows at most 50 rows and MAX_BARS bars; anything beyond is ignored.
+MAX_WATCHED = 200
+
+
+@dataclass
+class PollAnswer:
+    cells: list[ExportCell]
+    changed_bars: list[PushBar]
+    new_bars: list[PushBar]
+    # The new count when it differs from what the page shows, else None.
+    new_contacts: int | None
+    # Something shown (or newly started) is still unsettled: keep polling every 2 s.
+    active: bool
+
+    @property
+    def empty(self) -> bool:
+        return not (self.cells or self.changed_bars or self.new_bars) and self.new_contacts is None
+
+
+def parse_tokens(values: list[str]) -> dict[int, str]:
+    """ "<id>:<token>" pairs sent by the page; anything malformed is dropped."""
+    tokens: dict[int, str] = {}
+    for value in values[:MAX_WATCHED]:
+        key, _, token = value.partition(":")
+        if key.isdigit() and len(key) < 12 and len(token) < 64:
+            tokens[int(key)] = token
+    return tokens
+
+
+def poll(
+    viewer: User,
+    org_id: str | None,
+    shown_cells: dict[int, str],
+    shown_bars: dict[int, str],
+    since: int | None,
+    shown_new: int,
+) -> PollAnswer:
+    """Compare what the page shows with the database; a bounded number of queries."""
+    cells = visible_cells(viewer, list(shown_cells), org_id)
+    changed = [cell for cid, cell in cells.items() if cell.token != shown_cells.get(cid)]
+    pushes = list(
+        db.session.scalars(
+            visible_pushes(viewer)
+            .where(
+                Push.dismissed_at.is_(None),
+                sa.or_(Push.id.in_(list(shown_bars)), Push.status != PushStatus.FINISHED.value),
+            )
+            .options(joinedload(Push.started_by))
+            .order_by(Push.id.desc())
+            .limit(MAX_BARS + len(shown_bars))
+        )
+    )
+    bars = _bars(pushes)
+    changed_bars = [b for b in bars if b.push.id in shown_bars and b.token != shown_bars[b.push.id]]
+    new_bars = [b for b in bars if b.push.id not in shown_bars and not b.finished]
+    new_count = new_contacts_count(viewer, since) if since is not None else 0
+    active = any(c.unsettled for c in cells.values()) or any(not b.finished for b in bars)
+    return PollAnswer(
+        cells=changed,
+        changed_bars=changed_bars,
+        new_bars=new_bars[:MAX_BARS],
+        new_contacts=new_count if new_count != shown_new else None,
+        active=active,
+    )

@@ -39,7 +39,25 @@ limiter = Limiter(key_func=get_remote_address)
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _sqlite_enforces_foreign_keys(dbapi_connection, _record) -> None:
     # SQLite ignores ON DELETE rules unless asked; PostgreSQL always applies them.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    # WAL lets readers and one writer work side by side (web app, workers).
+    if _is_sqlite(dbapi_connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+        # SQLAlchemy's recipe for pysqlite: we emit BEGIN ourselves (below), so SAVEPOINT
+        # works, and as BEGIN IMMEDIATE: a transaction that reads first and writes later
+        # would otherwise fail at once with "database is locked" whenever another process
+        # committed in between (SQLite cannot upgrade a stale snapshot, even with WAL).
+        dbapi_connection.isolation_level = None
+
+
+@sa.event.listens_for(sa.engine.Engine, "begin")
+def _sqlite_begins_immediate(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")

@@ -67,9 +67,13 @@ def refresh_access_token(
 
     If another process refreshed since we read the token (the version moved on), its token is
     used and no token call is made."""
+    # The refresh runs on a connection of its own; the caller's transaction ends first, so
+    # it holds no lock the refresh would wait for (SQLite locks the whole file).
+    db.session.commit()
     account_id = db.session.scalar(
         sa.select(SalesforceConnection.account_id).where(SalesforceConnection.id == connection_id)
     )
+    db.session.commit()
     with setup.refresh_lock(account_id):
         return _refresh_locked(setup, connection_id, seen_version, http)
 

@@ -1,0 +1,203 @@
+"""Pushes through real processes: the emulator server, a private Redis, two rq workers, SMTP.
+
+The data set fixes every contact's expected outcome; the runs check it, the API budget, that
+the org holds no duplicate record, that nothing is left stuck, and that one mail goes out."""
+
+from datetime import date
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from lemontaps.exports.models import ContactExport, PushItem
+from lemontaps.extensions import db
+from lemontaps.integrations.models import SalesforceConnection
+from lemontaps.services import contacts as contact_service
+from salesforce_emulator.control import ControlClient
+from tests.e2e.conftest import wait_until
+from tests.factories import login, make_account, make_user
+from tests.salesforce_helpers import browser_login, callback_path
+
+pytestmark = pytest.mark.e2e
+SETTLED = ("exported", "duplicate", "failed")
+
+
+def connect(app, emulator_urls) -> tuple[str, ControlClient]:
+    control = ControlClient(emulator_urls["instance"])
+    org_id = control.org_id("Lemontaps Demo")
+    control.reset_org(org_id)  # each test starts from the seeded org (and its tokens die)
+    control.clear_faults(org_id)
+    control.update_app("3MVG9LemontapsDemoClientId", rotate_refresh_tokens=False)
+    client = app.test_client()
+    assert login(client, "admin@acme.test").status_code == 302
+    started = client.post("/integrations/salesforce/authorize", data={"environment": "production"})
+    with requests.Session() as browser:
+        back = browser_login(browser, started.headers["Location"])
+    assert b"Connected to Salesforce org" in client.get(callback_path(back)).data
+    assert db.session.scalar(sa.select(SalesforceConnection.org_id)) == org_id
+    db.session.rollback()
+    control.reset_api_calls(org_id)
+    return org_id, control
+
+
+def make_data_set(app, account, org_id, control, size: int) -> dict[int, str]:
+    """Contacts with their expected outcome: 5% duplicates in the org, 3% invalid, two
+    in-push duplicate pairs, 40 capturers of whom 20 are Salesforce users."""
+    capturers = [make_user(app, account, f"rep{n}@acme.test") for n in range(40)]
+    for n in range(20):
+        control.insert_record(org_id, "User", {
+            "Username": f"rep{n}@acme.test", "Email": f"rep{n}@acme.test", "FirstName": "Rep",
+            "LastName": str(n), "Alias": f"rep{n}", "IsActive": True, "UserType": "Standard"})
+    org_duplicates = size * 5 // 100
+    invalid = set(range(size - size * 3 // 100, size))
+    for n in range(org_duplicates):
+        control.insert_record(org_id, "Lead" if n % 2 else "Contact", {
+            "LastName": f"Existing {n}", "Company": "Old", "Email": f"taken{n}@org.example"})
+    expected = {}
+    for n in range(size):
+        if n < org_duplicates:
+            email, outcome = f"taken{n}@org.example", "duplicate"
+        elif n in (100, 200):
+            email, outcome = f"pair{n}@push.example", "exported"
+        elif n in (101, 201):
+            email, outcome = f"pair{n - 1}@push.example", "duplicate"
+        else:
+            email, outcome = f"new{n}@push.example", "exported"
+        if n in invalid:
+            outcome = "failed"
+        contact = contact_service.create_contact(account.id, capturers[n % 40], {
+            "first_name": "First", "last_name": f"Last {n}",
+            "company": "" if n in invalid else "Acme", "email": email,
+            "met_on": date(2026, 5, 1)})
+        expected[contact.id] = outcome
+    db.session.commit()
+    return expected
+
+
+def start_push(app, contact_ids) -> None:
+    client = app.test_client()
+    login(client, "admin@acme.test")
+    response = client.post("/exports/push", data={"contact_ids": contact_ids})
+    # A real request ends its transaction at teardown; the tests' shared app context does not.
+    db.session.rollback()
+    assert response.status_code == 302 and "push=" in response.headers["Location"]
+
+
+def states(contact_ids) -> dict[int, str]:
+    db.session.expire_all()
+    rows = db.session.execute(sa.select(ContactExport.contact_id, ContactExport.state)
+                              .where(ContactExport.contact_id.in_(contact_ids))).all()
+    db.session.rollback()  # SQLite: hold no lock while the workers write
+    return dict(rows)
+
+
+def all_settled(contact_ids):
+    current = states(contact_ids)
+    return current if all(current.get(c) in SETTLED for c in contact_ids) else None
+
+
+def assert_outcomes(expected: dict[int, str], org_id: str, control: ControlClient) -> None:
+    assert states(list(expected)) == expected
+    leads = control.list_records(org_id, "Lead") + control.list_records(org_id, "Contact")
+    by_email: dict[str, int] = {}
+    for record in leads:
+        email = (record.get("Email") or "").lower()
+        if email:
+            by_email[email] = by_email.get(email, 0) + 1
+    assert [e for e, n in by_email.items() if n > 1] == []  # no duplicate record in the org
+    db.session.expire_all()
+    stuck = db.session.scalar(sa.select(sa.func.count(PushItem.id)).where(
+        PushItem.state.in_(["queued", "pushing", "waiting"])))
+    db.session.rollback()
+    assert stuck == 0
+
+
+@pytest.fixture
+def acme(app):
+    return make_account(app, "Acme AG", "admin@acme.test")
+
+
+def test_manual_push_of_1000_contacts_on_two_workers(app, acme, workers, smtp, emulator_urls):
+    org_id, control = connect(app, emulator_urls)
+    expected = make_data_set(app, acme, org_id, control, 1000)
+    control.reset_api_calls(org_id)
+    smtp.messages.clear()
+    workers.start(2)
+    start_push(app, list(expected))
+    wait_until(lambda: all_settled(list(expected)), 240, "the push to settle", every=1)
+    assert_outcomes(expected, org_id, control)
+    assert control.api_calls(org_id)["total"] <= 12
+    wait_until(lambda: smtp.messages, 30, "the summary mail")
+    (mail,) = smtp.messages
+    assert mail.rcpt_tos == ["admin@acme.test"]
+    body = mail.content.decode("utf-8", "replace")
+    assert "Exported: 918" in body and "Failed: 30" in body and "Duplicates: 52" in body
+
+
+def test_a_killed_worker_and_a_redis_restart_lose_nothing(app, acme, workers, smtp,
+                                                          emulator_urls, redis_server):
+    org_id, control = connect(app, emulator_urls)
+    expected = make_data_set(app, acme, org_id, control, 1000)
+    # Slow creates, so the kill lands mid-push.
+    control.add_fault(org_id, kind="latency", ms=1500, path="/services/data/*/composite/sobjects*")
+    smtp.messages.clear()
+    first, _second = workers.start(2)
+    start_push(app, list(expected))
+    wait_until(lambda: "exported" in states(list(expected)).values(), 120,
+               "the first exports")
+    workers.kill(first)
+    redis_server.restart()  # everything queued in Redis is gone
+    workers.start(1)
+    wait_until(lambda: all_settled(list(expected)), 300, "the push to settle", every=1)
+    assert_outcomes(expected, org_id, control)
+    wait_until(lambda: smtp.messages, 60, "the summary mail")
+    assert len(smtp.messages) == 1
+
+
+def test_two_pushes_sharing_an_email_on_two_workers_make_one_record(app, acme, workers,
+                                                                     emulator_urls):
+    org_id, control = connect(app, emulator_urls)
+    first = contact_service.create_contact(acme.id, acme.users[0], {
+        "first_name": "Twin", "last_name": "One", "company": "X", "email": "twin@x.example"})
+    second = contact_service.create_contact(acme.users[0].account_id, acme.users[0], {
+        "first_name": "Twin", "last_name": "Two", "company": "X", "email": "TWIN@x.example"})
+    db.session.commit()
+    control.add_fault(org_id, kind="latency", ms=800, path="/services/data/*/composite/*")
+    workers.start(2)
+    start_push(app, [first.id])
+    start_push(app, [second.id])
+    wait_until(lambda: all_settled([first.id, second.id]), 120, "both pushes", every=0.5)
+    assert sorted(states([first.id, second.id]).values()) == ["duplicate", "exported"]
+    twins = [r for r in control.list_records(org_id, "Lead")
+             if (r.get("Email") or "").lower() == "twin@x.example"]
+    assert len(twins) == 1
+
+
+def test_a_burst_with_an_expired_token_makes_one_refresh(app, acme, workers, emulator_urls):
+    """Rotation on: two workers must not both refresh (reuse would revoke the family)."""
+    org_id, control = connect(app, emulator_urls)
+    control.update_app("3MVG9LemontapsDemoClientId", rotate_refresh_tokens=True)
+    connection = db.session.scalar(sa.select(SalesforceConnection))
+    connection.access_token_enc = app.extensions["salesforce"].cipher.encrypt(
+        connection.account_id, "access_token", "expired!")
+    db.session.commit()
+    issued_before = _issued(control, org_id)
+    ids = []
+    for n in range(12):
+        contact = contact_service.create_contact(acme.id, acme.users[0], {
+            "first_name": "Burst", "last_name": str(n), "company": "X"})
+        ids.append(contact.id)
+    db.session.commit()
+    workers.start(2)
+    for contact_id in ids:
+        start_push(app, [contact_id])
+    wait_until(lambda: all_settled(ids), 120, "the burst", every=0.5)
+    assert set(states(ids).values()) == {"exported"}
+    assert _issued(control, org_id) == issued_before + 1  # exactly one token call
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(SalesforceConnection.status)) == "connected"
+    db.session.rollback()
+
+
+def _issued(control, org_id) -> int:
+    return sum(t["refresh_tokens_issued"] for t in control.token_stats(org_id)["refresh_tokens"])

@@ -80,10 +80,13 @@ def main() -> None:
 
 
 def exported_states(web: requests.Session, ids: list[str]) -> dict[str, str]:
+    """What the table's Export column shows for each contact."""
     page = web.get(f"{APP}/contacts/").text
-    return {contact_id: (re.search(
-        rf'id="export-{contact_id}"[^>]*data-export-state="([a-z_]+)"', page) or
-        re.search(r"()", "")).group(1) or "unknown" for contact_id in ids}
+    states = {}
+    for contact_id in ids:
+        found = re.search(rf'id="export-status-{contact_id}"[^>]*data-state="([a-z_]+)"', page)
+        states[contact_id] = found.group(1) if found else "unknown"
+    return states
 
 
 if __name__ == "__main__":

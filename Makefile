@@ -31,13 +31,15 @@ run: install
 	APP_CONFIG=demo $(FLASK) seed-demo
 	APP_CONFIG=demo $(FLASK) run-demo
 
-## make test: the whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
+## make test: the whole suite on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set
+## (there without the end-to-end and browser tests, which run once, on a SQLite file).
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup
 test: install-dev
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL ($${TEST_DATABASE_URL%%@*}@…)"; \
-		$(BIN)/python -m pytest $(PYTEST_ARGS); \
-	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+		echo "== again on PostgreSQL"; \
+		$(PYTEST) -m "not e2e and not browser" $(PYTEST_ARGS); \
+	else echo "TEST_DATABASE_URL not set: the PostgreSQL run is left out"; fi
 
 lint: install-dev
 	$(BIN)/ruff check .

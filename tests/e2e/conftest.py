@@ -20,7 +20,6 @@ from lemontaps.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi"]
-pytestmark = pytest.mark.e2e
 
 
 def free_port(count: int = 1) -> int:

@@ -18,7 +18,7 @@ from tests.e2e.conftest import wait_until
 from tests.factories import login, make_account, make_user
 from tests.salesforce_helpers import browser_login, callback_path
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 SETTLED = ("exported", "duplicate", "failed")
 
 

@@ -2,7 +2,6 @@
 the push dialog, progress bars, the poll, retry and dismiss (issue 11)."""
 
 import re
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +10,6 @@ from werkzeug.datastructures import MultiDict
 from lemontaps.exports.models import ContactExport, ExportState, Push, PushItem, PushKind
 from lemontaps.extensions import db
 from lemontaps.integrations.models import IntegrationSettings, SalesforceConnection
-from lemontaps.models import utcnow
 from lemontaps.services import pushes
 from tests.factories import admin_of, login, make_contact, make_user
 
@@ -50,7 +48,12 @@ def put_in_state(contact, state, *, by=None, reason=None, org_id=ORG, push=None,
     """A push item in `state` made the contact's current state (no Salesforce involved)."""
     if push is None:
         push = pushes.create_push(
-            contact.account_id, [], "Lead", by, PushKind.MANUAL if by else PushKind.AUTOMATIC, org_id
+            contact.account_id,
+            [],
+            "Lead",
+            by,
+            PushKind.MANUAL if by else PushKind.AUTOMATIC,
+            org_id,
         )
     item = PushItem(
         push_id=push.id,
@@ -90,7 +93,6 @@ def client_for(app, email):
     return client
 
 
-
 STATES = ["not_exported", "queued", "waiting", "pushing", "exported", "failed", "duplicate"]
 REASONS = {"waiting": "api_limit", "failed": "missing_company", "duplicate": "duplicate_lead"}
 
@@ -99,9 +101,13 @@ def every_state(owner, by, prefix=""):
     """One contact per state, met by `owner`, pushed by `by`; plus one exported elsewhere."""
     made = {}
     for state in STATES:
-        contact = make_contact(owner, first_name=f"{prefix}{state}", last_name="Person", company="C")
+        contact = make_contact(
+            owner, first_name=f"{prefix}{state}", last_name="Person", company="C"
+        )
         if state != "not_exported":
-            extra = {"sf_id": "00Q000000000009AAA", "sf_object": "Lead"} if state == "duplicate" else {}
+            extra = (
+                {"sf_id": "00Q000000000009AAA", "sf_object": "Lead"} if state == "duplicate" else {}
+            )
             put_in_state(contact, state, by=by, reason=REASONS.get(state), **extra)
         made[state] = contact
     other = make_contact(owner, first_name=f"{prefix}elsewhere", last_name="Person", company="C")
@@ -169,7 +175,11 @@ def test_end_user_sees_only_own_contacts_and_pushes(app, people):
     theirs = every_state(admin, by=admin, prefix="theirs-")
     html = html_of(client_for(app, rep.email).get("/contacts/"))
     assert set(row_ids(html)) == {c.id for c in mine.values()}
-    rep_pushes = {i.push_id for i in db.session.scalars(sa.select(PushItem)) if i.contact_id in {c.id for c in mine.values()}}
+    rep_pushes = {
+        i.push_id
+        for i in db.session.scalars(sa.select(PushItem))
+        if i.contact_id in {c.id for c in mine.values()}
+    }
     bars = {int(i) for i in re.findall(r'id="push-bar-(\d+)"', html)}
     assert bars and bars <= rep_pushes
     assert "Push by" not in html  # their own pushes are "Your push"
@@ -179,7 +189,9 @@ def test_end_user_sees_only_own_contacts_and_pushes(app, people):
     # another user's contact and push: 404 for the end user
     rep_client = client_for(app, rep.email)
     assert rep_client.get(f"/exports/contacts/{theirs['failed'].id}", headers=HX).status_code == 404
-    their_push = db.session.get(PushItem, db.session.get(ContactExport, theirs["failed"].id).item_id).push_id
+    their_push = db.session.get(
+        PushItem, db.session.get(ContactExport, theirs["failed"].id).item_id
+    ).push_id
     assert rep_client.get(f"/contacts/?push={their_push}").status_code == 404
     assert rep_client.get(f"/exports/pushes/{their_push}").status_code == 404
     assert rep_client.post(f"/exports/pushes/{their_push}/dismiss").status_code == 404
@@ -201,9 +213,13 @@ def test_another_account_gets_404_everywhere(app, people, account_b):
     assert stranger.post(f"/exports/contacts/{made['failed'].id}/push").status_code == 404
     assert stranger.post(f"/exports/pushes/{push_id}/dismiss").status_code == 404
     # ids of another account sent to the dialog or the poll are ignored, never shown
-    dialog = stranger.get("/exports/push/dialog", query_string={"contact_ids": [made["failed"].id]}, headers=HX)
+    dialog = stranger.get(
+        "/exports/push/dialog", query_string={"contact_ids": [made["failed"].id]}, headers=HX
+    )
     assert dialog.status_code == 200 and "Person" not in html_of(dialog)
-    polled = stranger.get("/exports/poll", query_string={"c": [f"{made['failed'].id}:x"]}, headers=HX)
+    polled = stranger.get(
+        "/exports/poll", query_string={"c": [f"{made['failed'].id}:x"]}, headers=HX
+    )
     assert polled.status_code == 286 and f"export-status-{made['failed'].id}" not in html_of(polled)
 
 

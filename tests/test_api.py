@@ -370,6 +370,16 @@ class TestReadUpdateDelete:
         assert client.patch(url, data="x", headers=auth).status_code == 400
         assert db.session.get(Contact, book["anna"].id).email == "e@example.com"
 
+    def test_patch_calls_the_updated_hook_after_commit(
+        self, app, people, tokens, book, client, monkeypatch
+    ):
+        seen = []
+        monkeypatch.setattr(contacts, "contact_updated", lambda c: seen.append((c.id, c.city)))
+        url = f"{API}/{book['anna'].id}"
+        client.patch(url, json={"city": "Köln"}, headers=bearer(tokens["anna"]))
+        client.patch(url, json={"email": "bad"}, headers=bearer(tokens["anna"]))
+        assert seen == [(book["anna"].id, "Köln")]
+
     def test_admin_reassigns_met_by_with_patch(self, app, people, tokens, book, client):
         url = f"{API}/{book['anna'].id}"
         response = client.patch(

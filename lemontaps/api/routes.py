@@ -129,6 +129,8 @@ def update_contact(contact_id: int):
         contacts.update_contact(contact, result.data, met_by)
     except contacts.ContactRuleError:
         return _validation_error({"met_by": ["Choose an active user of your account."]})
+    # As after the form's edit: the hook sees the committed contact.
+    after_commit(lambda: contacts.contact_updated(contact))
     return jsonify(contact_json(contact))
 
 

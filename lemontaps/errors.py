@@ -1,9 +1,10 @@
 """The product's own error pages; JSON for the API, a small partial for htmx requests."""
 
-from flask import jsonify, render_template, request
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from lemontaps.api.responses import api_error
 from lemontaps.extensions import db
 
 MESSAGES = {
@@ -20,7 +21,8 @@ MESSAGES = {
 def error_response(status: int, message: str | None = None):
     message = message or MESSAGES.get(status, MESSAGES[500])()
     if request.path.startswith("/api/"):
-        return jsonify(error=status, message=message), status
+        # The API's error codes are words, as in its own error bodies.
+        return api_error(status, message=message)
     template = "errors/partial.html" if request.headers.get("HX-Request") else "errors/page.html"
     return render_template(template, status=status, message=message), status
 

@@ -500,3 +500,8 @@ def _print(body):
     from lemontaps.api.idempotency import fingerprint
 
     return fingerprint("POST", API, json.dumps(body).encode())
+
+
+def test_routing_errors_under_the_api_use_word_codes(client):
+    missing = client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404 and missing.json["error"] == "not_found"

@@ -23,7 +23,21 @@ static/vendor/htmx.min.js: config.py | $(VENV)/.installed
 	$(BIN)/python -m lemontaps.vendor
 
 install: $(VENV)/.installed static/vendor/htmx.min.js
-install-dev: $(VENV)/.installed-dev static/vendor/htmx.min.js
+install-dev: $(VENV)/.installed-dev static/vendor/htmx.min.js chromium
+
+# The browser tests (tests/browser) drive Debian's chromium through Playwright; never a
+# browser download. Installed here when missing (as root); otherwise say what to run.
+.PHONY: chromium
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "== installing Debian's chromium for the browser tests"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo "Debian's chromium (/usr/bin/chromium) is missing and this is not root:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y chromium"; \
+		echo "Without it the browser tests fail."; \
+	fi
 
 ## make run: install, migrate, seed the demo and start everything; prints the URL and logins.
 run: install

@@ -96,6 +96,27 @@
     }
   });
 
+  // The filter counts ("In progress 5", "Exported 0") come with the page; when a push bar
+  // turns finished, ask for them again (the table's #filters-refresh listens for this).
+  // htmx:load fires for every piece of content htmx puts in the page, out-of-band bars
+  // included (the poller itself may have been replaced by then, so not htmx:afterRequest).
+  var finished = {};
+  var FINISHED = "section.push-bar[data-finished='true']";
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.querySelectorAll) return;
+    if (elt.matches(FINISHED)) {
+      if (finished[elt.id]) return;
+      finished[elt.id] = true;
+      window.setTimeout(function () {
+        document.body.dispatchEvent(new CustomEvent("export-counts-stale", { bubbles: true }));
+      }, 0);
+      return;
+    }
+    // A whole page or table: what is finished there is counted already.
+    elt.querySelectorAll(FINISHED).forEach(function (bar) { finished[bar.id] = true; });
+  });
+
   function syncPushButton() {
     var button = document.getElementById("push-open");
     if (!button) return;

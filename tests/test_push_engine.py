@@ -29,7 +29,7 @@ def push(app, contacts, target="Lead", by=None):
     record = pushes.create_push(account_id, contacts, target, by, PushKind.MANUAL, None)
     db.session.commit()
     run_batch(
-        app.extensions["salesforce"], record.id, pushes.unsettled_item_ids(record.id), NO_WAIT
+        app.extensions["salesforce"], record.id, pushes.queued_item_ids(record.id), NO_WAIT
     )
     return record
 
@@ -513,7 +513,7 @@ def test_a_thousand_contacts_cost_at_most_twelve_api_calls(app, account_a, org):
     contacts = list(db.session.scalars(sa.select(Contact).order_by(Contact.id)))
     record = pushes.create_push(account_a.id, contacts, "Lead", None, PushKind.MANUAL, None)
     db.session.commit()
-    for batch in pushes.batches(pushes.unsettled_item_ids(record.id)):
+    for batch in pushes.batches(pushes.queued_item_ids(record.id)):
         run_batch(app.extensions["salesforce"], record.id, batch, NO_WAIT)
     counts = pushes.push_counts(record.id)
     assert counts["failed"] == 30

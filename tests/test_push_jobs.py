@@ -103,7 +103,7 @@ def test_permission_is_checked_again_when_the_job_runs(app, account_a, org):
     push = pushes.create_push(account_a.id, [contact], "Lead", user, PushKind.MANUAL, org["id"])
     db.session.commit()
     settings(account_a, push_permission="admins")
-    run_push_batch(push.id, pushes.unsettled_item_ids(push.id))
+    run_push_batch(push.id, pushes.queued_item_ids(push.id))
     item = db.session.scalar(sa.select(PushItem).where(PushItem.push_id == push.id))
     assert (item.state, item.reason_code) == ("skipped", "not_allowed")
     assert state_of(contact) == "not_exported"
@@ -115,7 +115,7 @@ def test_a_contact_deleted_while_queued(app, account_a, org):
         account_a.id, [contact], "Lead", admin_of(account_a), PushKind.MANUAL, org["id"]
     )
     db.session.commit()
-    item_ids = pushes.unsettled_item_ids(push.id)
+    item_ids = pushes.queued_item_ids(push.id)
     db.session.delete(contact)
     db.session.commit()
     run_push_batch(push.id, item_ids)

@@ -43,7 +43,7 @@ def push_one(account, org_id, **fields):
         account.id, [contact], "Lead", admin_of(account), PushKind.MANUAL, org_id
     )
     db.session.commit()
-    run_push_batch(record.id, pushes.unsettled_item_ids(record.id))
+    run_push_batch(record.id, pushes.queued_item_ids(record.id))
     return db.session.scalar(sa.select(PushItem).where(PushItem.push_id == record.id))
 
 
@@ -194,7 +194,7 @@ def test_switching_orgs_asks_first_and_then_starts_over(app, account_a, org, emu
         other_org,
     )
     db.session.commit()
-    assert pushes.unsettled_item_ids(again.id)
+    assert pushes.queued_item_ids(again.id)
 
 
 def test_keeping_the_org_revokes_the_new_token(app, account_a, org, emulator):

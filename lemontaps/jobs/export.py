@@ -26,7 +26,7 @@ def batch_job_id(push_id: int, item_ids: list[int]) -> str:
 def enqueue_push(push_id: int, replace_live: bool = False) -> int:
     """Enqueue a job per batch of unsettled items; returns how many jobs were added."""
     added = 0
-    for batch in pushes.batches(pushes.unsettled_item_ids(push_id)):
+    for batch in pushes.batches(pushes.queued_item_ids(push_id)):
         job_id = batch_job_id(push_id, batch)
         if enqueue(EXPORTS, run_push_batch, push_id, batch, job_id=job_id,
                    replace_live=replace_live):
@@ -63,7 +63,7 @@ def run_push_batch(push_id: int, item_ids: list[int]) -> None:
         if not _pusher_still_allowed(push):
             for item in db.session.scalars(
                 sa.select(PushItem).where(
-                    PushItem.id.in_(item_ids), PushItem.state.in_(pushes_unsettled())
+                    PushItem.id.in_(item_ids), PushItem.state == ExportState.QUEUED.value
                 )
             ):
                 revert_to_not_exported(item, "not_allowed")
@@ -72,10 +72,6 @@ def run_push_batch(push_id: int, item_ids: list[int]) -> None:
         else:
             push_engine.run_batch(current_app.extensions["salesforce"], push_id, item_ids)
         after_batch(push_id)
-
-
-def pushes_unsettled() -> list[str]:
-    return [ExportState.QUEUED.value, ExportState.WAITING.value, ExportState.PUSHING.value]
 
 
 def _pusher_still_allowed(push: Push) -> bool:

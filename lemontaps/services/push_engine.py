@@ -108,20 +108,18 @@ class StopBatch(Exception):
 def run_batch(
     setup: SalesforceSetup, push_id: int, item_ids: list[int], options: EngineOptions | None = None
 ) -> None:
-    """Push the unsettled items among `item_ids`. Commits as it goes."""
+    """Push the queued items among `item_ids`. Commits as it goes."""
     options = options or EngineOptions()
     push = db.session.get(Push, push_id)
-    items = db.session.scalars(
-        sa.select(PushItem)
-        .where(
-            PushItem.id.in_(item_ids),
-            PushItem.push_id == push_id,
-            PushItem.state.in_([s.value for s in UNSETTLED]),
-        )
-        .order_by(PushItem.id)
-    ).all()
-    if push is None or not items:
+    if push is None:
         return
+    claimed = claim_items(push_id, item_ids)
+    db.session.commit()  # claimed: no other job takes these items now
+    if not claimed:
+        return
+    items = db.session.scalars(
+        sa.select(PushItem).where(PushItem.id.in_(claimed)).order_by(PushItem.id)
+    ).all()
     connection = connection_for(push.account_id)
     problem = _connection_problem(push, connection)
     if problem:
@@ -131,9 +129,25 @@ def run_batch(
     push.org_id = push.org_id or connection.org_id
     push.status = "running"
     live = _start_items(items)
-    db.session.commit()  # the UI shows "pushing"; no write lock is held during API calls
+    db.session.commit()  # the UI shows "pushing"
     if live:
         _Batch(setup, push, connection, live, options).run()
+
+
+def claim_items(push_id: int, item_ids: list[int]) -> list[int]:
+    """Atomically move queued items to "pushing" for this job. Two jobs given overlapping
+    batches (a re-enqueue, a sweeper) never both take an item."""
+    result = db.session.execute(
+        sa.update(PushItem)
+        .where(
+            PushItem.id.in_(item_ids),
+            PushItem.push_id == push_id,
+            PushItem.state == ExportState.QUEUED.value,
+        )
+        .values(state=ExportState.PUSHING.value, attempts=PushItem.attempts + 1)
+        .returning(PushItem.id)
+    )
+    return sorted(result.scalars().all())
 
 
 def _connection_problem(push: Push, connection: SalesforceConnection | None) -> str | None:
@@ -162,8 +176,6 @@ def _start_items(items: list[PushItem]) -> list[tuple[PushItem, Contact]]:
         if contact is None:
             pushes.settle(item, ExportState.SKIPPED, "deleted_before_export")
             continue
-        item.state = ExportState.PUSHING.value
-        item.attempts += 1
         pushes.set_current(contact.id, item.account_id, item)
         live.append((item, contact))
     return live
@@ -242,8 +254,9 @@ class _Batch:
             # invalid_client and the like: the operator must fix the configuration.
             self._settle_rest(ExportState.WAITING, "integration_error", error.message)
         except SalesforceError as error:
-            self._settle_rest(ExportState.FAILED, error.error_code or "salesforce_refused",
-                              error.message)
+            self._settle_rest(
+                ExportState.FAILED, error.error_code or "salesforce_refused", error.message
+            )
         finally:
             self._note_usage()
             pushes.finish_if_settled(self.push)
@@ -258,6 +271,12 @@ class _Batch:
         for p in pending:
             db.session.refresh(p.item)
         return [p for p in pending if p.item.state == ExportState.PUSHING]
+
+    def _http(self, call, *args, **kwargs):
+        """Every Salesforce call happens outside a database transaction: what is recorded so
+        far is committed, and no lock is held while we wait (SQLite locks the whole file)."""
+        db.session.commit()
+        return call(*args, **kwargs)
 
     def _check_budget(self) -> None:
         usage = self.client.last_usage if self.client else None
@@ -285,7 +304,7 @@ class _Batch:
         )
         if cached is not None:
             return cached.fields
-        fields = describe_summary(self.client.describe(self.target))
+        fields = describe_summary(self._http(self.client.describe, self.target))
         db.session.add(
             OrgDescribe(
                 account_id=self.push.account_id,
@@ -366,7 +385,8 @@ class _Batch:
         lookups = Lookups()
         for start in range(0, len(queries), QUERIES_PER_COMPOSITE):
             group = queries[start : start + QUERIES_PER_COMPOSITE]
-            response = self.client.composite(
+            response = self._http(
+                self.client.composite,
                 [
                     {
                         "method": "GET",
@@ -374,7 +394,7 @@ class _Batch:
                         "url": f"{self.client.data_path}/query/?q={url_quote(query)}",
                     }
                     for ref, query in group
-                ]
+                ],
             )
             for sub in response.get("compositeResponse", []):
                 self._absorb(lookups, sub)
@@ -393,7 +413,7 @@ class _Batch:
             )
         records = list(body.get("records", []))
         while not body.get("done", True) and body.get("nextRecordsUrl"):
-            body = self.client.json("GET", body["nextRecordsUrl"])
+            body = self._http(self.client.json, "GET", body["nextRecordsUrl"])
             records.extend(body.get("records", []))
         kind = sub["referenceId"].split("_")[0]
         for record in records:
@@ -554,8 +574,9 @@ class _Batch:
     def _send(self, pending: list[Pending], owner_ids: dict[int, str]) -> list[dict]:
         now = utcnow()
         for entry in pending:
+            # Committed by _http before the request leaves: a retry after a lost answer
+            # knows to look for the record first.
             entry.item.sent_at = entry.item.sent_at or now
-        db.session.commit()  # sent_at is durable before the request leaves
         records = []
         for entry in pending:
             record = {
@@ -570,10 +591,14 @@ class _Batch:
         if self.target == "Lead":
             headers["Sforce-Auto-Assign"] = "FALSE"  # an assignment rule must not move owners
         if self.external_id:
-            return self.client.upsert_collection(
-                self.target, EXTERNAL_ID_FIELD, records, headers=headers
+            return self._http(
+                self.client.upsert_collection,
+                self.target,
+                EXTERNAL_ID_FIELD,
+                records,
+                headers=headers,
             )
-        return self.client.create_collection(records, headers=headers)
+        return self._http(self.client.create_collection, records, headers=headers)
 
     def _record_result(self, entry: Pending, result: dict, owner: tuple[str, str, str]) -> str:
         if result.get("success"):
@@ -618,8 +643,11 @@ class _Batch:
         # again by the same Block rule, so nothing is created).
         record = dict(entry.record.fields)
         try:
-            self.client.json(
-                "POST", f"{self.client.data_path}/sobjects/{self.target}/", json=record
+            self._http(
+                self.client.json,
+                "POST",
+                f"{self.client.data_path}/sobjects/{self.target}/",
+                json=record,
             )
         except SalesforceError as error:
             content = error.content

@@ -132,11 +132,11 @@ def release_claim(item: PushItem) -> None:
     db.session.execute(sa.delete(EmailClaim).where(EmailClaim.item_id == item.id))
 
 
-def unsettled_item_ids(push_id: int) -> list[int]:
+def queued_item_ids(push_id: int) -> list[int]:
     return list(
         db.session.scalars(
             sa.select(PushItem.id)
-            .where(PushItem.push_id == push_id, PushItem.state.in_([s.value for s in UNSETTLED]))
+            .where(PushItem.push_id == push_id, PushItem.state == ExportState.QUEUED.value)
             .order_by(PushItem.id)
         )
     )

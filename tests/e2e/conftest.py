@@ -161,7 +161,7 @@ def settings(workdir, redis_server, smtp, emulator_urls, request):
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp.port,
         "MAIL_SUPPRESS_SEND": False,
-        "PUSH_JOB_TIMEOUT": 60,
+        "PUSH_JOB_TIMEOUT": 20,
         "PUSH_STUCK_GRACE_SECONDS": 3,
         "SWEEP_INTERVAL_SECONDS": 1,
     }
@@ -176,6 +176,24 @@ def app(settings):
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 class Workers:
@@ -202,8 +220,13 @@ class Workers:
         return started
 
     def kill(self, process: subprocess.Popen) -> None:
-        """SIGKILL the worker and its work horse (the whole process group)."""
-        os.killpg(process.pid, signal.SIGKILL)
+        """SIGKILL the worker and its work horse. RQ starts the horse in a session of its
+        own (setsid), so it is found by its parent pid, not by the process group."""
+        for pid in [*descendants(process.pid), process.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         process.wait(10)
 
     def stop_all(self) -> None:
@@ -214,7 +237,7 @@ class Workers:
             try:
                 process.wait(15)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                self.kill(process)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ Everything is module-scoped: one stack and one browser per test module. The CDN 
 reached: every request to it is intercepted and served the local copy of htmx (or blocked, or
 a tampered file, when a test says so)."""
 
+import os
 import re
 import subprocess
 import sys
@@ -45,7 +46,10 @@ PHONE = {
     "has_touch": True,
     "device_scale_factor": 2,
 }
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The README's screenshots are refreshed only on request (UPDATE_SCREENSHOTS=1); a normal
+# test run writes them to test-artifacts/ so it never changes tracked files.
+SCREENSHOTS = (ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+               else ROOT / "test-artifacts" / "screenshots")
 HTMX_LOCAL = ROOT / "static" / "vendor" / "htmx.min.js"
 CALLBACK_PATH = "/integrations/salesforce/callback"
 DEMO_CLIENT_ID = "3MVG9LemontapsDemoClientId"
@@ -296,7 +300,7 @@ def connect_over_http(live: Live, email: str) -> str:
 
 
 def screenshot(target, name: str, **options) -> Path:
-    """Save docs/screenshots/<name>.png (the README shows them)."""
+    """Save <name>.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1: the README shows them)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     target.screenshot(path=str(path), animations="disabled", **options)

@@ -1,49 +1,19 @@
 """Pages of 50 by keyset, and a constant number of SQL statements per page at any size."""
 
 import re
-import uuid
 from contextlib import contextmanager
-from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, contact_search_text, utcnow
+from lemontaps.models import Contact
 from lemontaps.services import contacts
-from tests.factories import admin_of, login, make_user
+from tests.factories import admin_of, bulk_insert_contacts, login, make_user
 
 
 def row_ids(response) -> list[int]:
     return [int(i) for i in re.findall(r'<tr id="contact-(\d+)"', response.get_data(as_text=True))]
-
-
-def bulk_insert(account_id: int, met_by_ids: list[int], count: int, start: int = 0) -> None:
-    """Core executemany: fast, and bypasses the ORM events, so search_text is set here."""
-    now = utcnow()
-    rows = []
-    for i in range(start, start + count):
-        first, last = f"Vorname{i}", ("MÜLLER" if i % 100 < 3 else f"Nachname{i}")
-        company, email = f"Firma {i % 37}", f"person{i}@example.com"
-        rows.append(
-            {
-                "account_id": account_id,
-                "met_by_id": met_by_ids[i % len(met_by_ids)],
-                "uuid": str(uuid.uuid4()),
-                "source": "import",
-                "first_name": first,
-                "last_name": last,
-                "company": company,
-                "email": email,
-                # Few distinct days: many ties, so the id tie-break matters.
-                "met_on": date(2025, 1, 1) + timedelta(days=i % 30),
-                "search_text": contact_search_text(first, last, company, email),
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    db.session.execute(sa.insert(Contact.__table__), rows)
-    db.session.commit()
 
 
 @contextmanager
@@ -66,7 +36,7 @@ def setup(app, account_a, account_b):
     anna = make_user(app, account_a, "anna@acme.test")
     ben = make_user(app, account_a, "ben@acme.test")
     # Another account's rows must not change anything either.
-    bulk_insert(account_b.id, [admin_of(account_b).id], 200, start=900_000)
+    bulk_insert_contacts(account_b.id, [admin_of(account_b).id], 200, start=900_000)
     return account_a, admin, anna, ben
 
 
@@ -86,9 +56,9 @@ def test_same_number_of_queries_for_10_and_10000_contacts(app, setup, who, path)
     account, admin, anna, ben = setup
     user = {"admin": admin, "anna": anna}[who]
     people = [admin.id, anna.id, ben.id]
-    bulk_insert(account.id, people, 10)
+    bulk_insert_contacts(account.id, people, 10)
     small, small_rows = _statements_for(app, user, path)
-    bulk_insert(account.id, people, 9_990, start=10)
+    bulk_insert_contacts(account.id, people, 9_990, start=10)
     large, large_rows = _statements_for(app, user, path)
     assert small == large, (small, large)
     # The user, the connection, the page (met_by joined), its export cells, the grouped
@@ -101,7 +71,7 @@ def test_same_number_of_queries_for_10_and_10000_contacts(app, setup, who, path)
 
 def test_page_queries_are_constant_on_later_pages(app, setup):
     account, admin, anna, ben = setup
-    bulk_insert(account.id, [admin.id, anna.id, ben.id], 10_000)
+    bulk_insert_contacts(account.id, [admin.id, anna.id, ben.id], 10_000)
     client = app.test_client()
     login(client, admin.email)
     first = client.get("/contacts/")
@@ -119,7 +89,7 @@ def test_page_queries_are_constant_on_later_pages(app, setup):
 def test_count_is_capped(app, setup, monkeypatch):
     account, admin, anna, ben = setup
     monkeypatch.setattr(contacts, "COUNT_LIMIT", 100)
-    bulk_insert(account.id, [admin.id], 150)
+    bulk_insert_contacts(account.id, [admin.id], 150)
     client = app.test_client()
     login(client, admin.email)
     assert "More than 100 contacts" in client.get("/contacts/").get_data(as_text=True)
@@ -143,7 +113,7 @@ def _walk(client, url, link="next"):
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
 def test_pages_of_50_cover_every_contact_once_in_order(app, setup, sort):
     account, admin, anna, ben = setup
-    bulk_insert(account.id, [admin.id, anna.id], 123)
+    bulk_insert_contacts(account.id, [admin.id, anna.id], 123)
     client = app.test_client()
     login(client, admin.email)
     pages = _walk(client, f"/contacts/?sort={sort}")
@@ -158,7 +128,7 @@ def test_pages_of_50_cover_every_contact_once_in_order(app, setup, sort):
 
 def test_previous_links_walk_back_the_same_pages(app, setup):
     account, admin, anna, ben = setup
-    bulk_insert(account.id, [admin.id], 120)
+    bulk_insert_contacts(account.id, [admin.id], 120)
     client = app.test_client()
     login(client, admin.email)
     forward = _walk(client, "/contacts/")
@@ -176,7 +146,7 @@ def test_previous_links_walk_back_the_same_pages(app, setup):
 
 def test_links_keep_search_and_sort(app, setup):
     account, admin, anna, ben = setup
-    bulk_insert(account.id, [anna.id], 300)
+    bulk_insert_contacts(account.id, [anna.id], 300)
     client = app.test_client()
     login(client, anna.email)
     html = client.get("/contacts/?q=firma&sort=oldest").get_data(as_text=True)
@@ -196,7 +166,7 @@ def test_links_keep_search_and_sort(app, setup):
 @pytest.mark.parametrize("token", ["garbage", "2025-13-01_4", "_", "2025-01-01_x"])
 def test_broken_cursor_shows_the_first_page(app, setup, token):
     account, admin, anna, ben = setup
-    bulk_insert(account.id, [admin.id], 60)
+    bulk_insert_contacts(account.id, [admin.id], 60)
     client = app.test_client()
     login(client, admin.email)
     first = row_ids(client.get("/contacts/"))
@@ -206,7 +176,7 @@ def test_broken_cursor_shows_the_first_page(app, setup, token):
 
 def test_service_page_for_end_user_is_scoped(app, setup):
     account, admin, anna, ben = setup
-    bulk_insert(account.id, [admin.id, anna.id, ben.id], 90)
+    bulk_insert_contacts(account.id, [admin.id, anna.id, ben.id], 90)
     page = contacts.contact_page(anna)
     assert len(page.contacts) == 30 and page.next_cursor is None and page.total == 30
     assert {c.met_by_id for c in page.contacts} == {anna.id}

@@ -3,17 +3,15 @@ when settled, constant query counts at 10 and 10,000 contacts, filters and their
 push dialog's forecast, real pushes against the emulator, retry, dismiss, escaping, CSRF."""
 
 import re
-import uuid
-from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from lemontaps.exports.models import ContactExport, ExportState, Push, PushItem, PushKind
 from lemontaps.extensions import db
-from lemontaps.models import Contact, contact_search_text, utcnow
+from lemontaps.models import Contact, utcnow
 from lemontaps.services import export_view, pushes
-from tests.factories import admin_of, make_contact, make_user
+from tests.factories import admin_of, bulk_insert_contacts, make_contact, make_user
 from tests.salesforce_helpers import connect_account
 from tests.test_contacts_scale import counted_statements
 from tests.test_export_ui import (
@@ -164,27 +162,8 @@ def bulk_contacts_with_exports(
     account_id: int, met_by_ids: list[int], count: int, start: int, push_id: int
 ):
     """Contacts, push items and contact_exports in bulk (Core executemany, no ORM events)."""
+    bulk_insert_contacts(account_id, met_by_ids, count, start)
     now = utcnow()
-    rows = []
-    for i in range(start, start + count):
-        first, last, company, email = f"V{i}", f"N{i}", f"Firma {i % 37}", f"p{i}@example.com"
-        rows.append(
-            {
-                "account_id": account_id,
-                "met_by_id": met_by_ids[i % len(met_by_ids)],
-                "uuid": str(uuid.uuid4()),
-                "source": "import",
-                "first_name": first,
-                "last_name": last,
-                "company": company,
-                "email": email,
-                "met_on": date(2025, 1, 1) + timedelta(days=i % 30),
-                "search_text": contact_search_text(first, last, company, email),
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    db.session.execute(sa.insert(Contact.__table__), rows)
     ids = db.session.scalars(
         sa.select(Contact.id)
         .where(Contact.account_id == account_id)

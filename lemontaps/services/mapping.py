@@ -50,6 +50,10 @@ FIELD_MAP = {
         "country": "MailingCountry",
     },
 }
+# The Lemontaps fields the mapping reads: the table's, plus notes and met on (Description).
+MAPPED_FIELDS = tuple(
+    sorted({ours for table in FIELD_MAP.values() for ours in table} | {"notes", "met_on"})
+)
 COUNTRY_CODE_FIELD = {
     "Lead": ("Country", "CountryCode"),
     "Contact": ("MailingCountry", "MailingCountryCode"),

@@ -39,7 +39,12 @@ from lemontaps.salesforce.errors import (
     TransientError,
 )
 from lemontaps.services import pushes
-from lemontaps.services.mapping import MappedRecord, MappingFailure, map_contact
+from lemontaps.services.mapping import (
+    MAPPED_FIELDS,
+    MappedRecord,
+    MappingFailure,
+    map_contact,
+)
 from lemontaps.services.salesforce_connect import (
     EXTERNAL_ID_FIELD,
     SalesforceSetup,
@@ -54,25 +59,6 @@ QUERIES_PER_COMPOSITE = 5
 CLOCK_SKEW = timedelta(minutes=5)
 OWNER_ERRORS = {"INACTIVE_OWNER_OR_USER"}
 TRANSIENT_RECORD_ERRORS = {"UNABLE_TO_LOCK_ROW"}
-CONTACT_FIELDS = (
-    "name_prefix",
-    "first_name",
-    "last_name",
-    "position",
-    "role",
-    "department",
-    "company",
-    "email",
-    "work_phone",
-    "mobile_phone",
-    "website",
-    "address_line1",
-    "postcode",
-    "city",
-    "country",
-    "notes",
-    "met_on",
-)
 
 
 @dataclass
@@ -187,7 +173,7 @@ def _settle_all(items, state: ExportState, reason: str, detail: str | None = Non
 
 
 def contact_values(contact: Contact) -> dict:
-    return {name: getattr(contact, name) for name in CONTACT_FIELDS}
+    return {name: getattr(contact, name) for name in MAPPED_FIELDS}
 
 
 @dataclass

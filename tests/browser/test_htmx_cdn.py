@@ -2,6 +2,7 @@
 works; with the CDN serving an altered file the browser refuses it (SRI), the altered code
 never runs, and the local copy takes over. The CDN is intercepted (page routes), never asked."""
 
+import time
 from datetime import date
 
 import pytest
@@ -37,7 +38,12 @@ def open_contacts(browser, live, cdn: CDN, device=DESKTOP):
     )
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto("/contacts/")
-    page.wait_for_function("window.htmx !== undefined")
+    # Polled through page.evaluate (the debugging protocol): wait_for_function's in-page
+    # predicate counts as eval and the page's CSP (no unsafe-eval) may refuse it.
+    deadline = time.monotonic() + 10
+    while not page.evaluate("window.htmx !== undefined"):
+        assert time.monotonic() < deadline, "htmx never loaded"
+        page.wait_for_timeout(50)
     return context, page, local, errors, htmx_requests
 
 

@@ -17,6 +17,27 @@ USING_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 _postgres_schema_ready = False
 
 
+def _database_per_xdist_worker() -> None:
+    """Each xdist worker gets a PostgreSQL database of its own (tests empty the tables)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not USING_POSTGRES or not worker:
+        return
+    url = sa.engine.make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"{url.database}_{worker}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                    {"n": name}).scalar()
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    os.environ["TEST_DATABASE_URL"] = url.set(database=name).render_as_string(
+        hide_password=False)
+
+
+_database_per_xdist_worker()
+
+
 def _engine_options() -> dict:
     if USING_POSTGRES:
         return {"pool_pre_ping": True}
@@ -25,6 +46,7 @@ def _engine_options() -> dict:
 
 
 class TestConfig(TestingConfig):
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     SQLALCHEMY_ENGINE_OPTIONS = _engine_options()
 
 

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres install install-dev lint clean
+.PHONY: run test bench install install-dev lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ test: install-dev
 		echo "== again on PostgreSQL"; \
 		$(PYTEST) -m "not e2e and not browser" $(PYTEST_ARGS); \
 	else echo "TEST_DATABASE_URL not set: the PostgreSQL run is left out"; fi
+
+## make bench: API calls and time of a push, engine vs a per-record client, side by side.
+BENCH_CONTACTS ?= 1000
+bench: install-dev
+	$(BIN)/python -m bench.api_calls --contacts $(BENCH_CONTACTS)
 
 lint: install-dev
 	$(BIN)/ruff check .

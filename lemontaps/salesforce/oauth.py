@@ -92,6 +92,7 @@ def _oauth_session(http: requests.Session, config: OAuthClientConfig) -> OAuth2S
     for prefix, adapter in http.adapters.items():
         session.mount(prefix, adapter)
     session.verify = http.verify
+    session.trust_env = http.trust_env
 
     def raise_on_server_error(response):
         if response.status_code >= 500:

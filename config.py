@@ -131,11 +131,13 @@ class TestingConfig(Config):
     EMAIL_ALLOW_TEST_DOMAINS = True
     SALESFORCE_LOGIN_URL = "http://login.sf-emulator.localhost"
     SALESFORCE_SANDBOX_URL = "http://test.sf-emulator.localhost"
-    SALESFORCE_EMULATOR_URLS = ",".join([
-        "http://login.sf-emulator.localhost",
-        "http://test.sf-emulator.localhost",
-        "http://lemontaps-demo.my.sf-emulator.localhost",
-    ])
+    SALESFORCE_EMULATOR_URLS = ",".join(
+        [
+            "http://login.sf-emulator.localhost",
+            "http://test.sf-emulator.localhost",
+            "http://lemontaps-demo.my.sf-emulator.localhost",
+        ]
+    )
     SALESFORCE_CLIENT_ID = "3MVG9LemontapsDemoClientId"
     SALESFORCE_CLIENT_SECRET = "lemontaps-demo-secret"
     TOKEN_ENCRYPTION_KEYS = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="

@@ -19,8 +19,10 @@ def csrf(page: str) -> str:
 
 
 def hidden_inputs(page: str) -> dict:
-    return {html.unescape(n): html.unescape(v) for n, v in
-            re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page)}
+    return {
+        html.unescape(n): html.unescape(v)
+        for n, v in re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page)
+    }
 
 
 def wait_for_app(timeout: float = 120) -> None:
@@ -39,21 +41,31 @@ def main() -> None:
     wait_for_app()
     web = requests.Session()
     login_page = web.get(f"{APP}/auth/login").text
-    response = web.post(f"{APP}/auth/login", data={
-        "email": ADMIN, "password": PASSWORD, "csrf_token": csrf(login_page)})
+    response = web.post(
+        f"{APP}/auth/login",
+        data={"email": ADMIN, "password": PASSWORD, "csrf_token": csrf(login_page)},
+    )
     assert "Log out" in response.text, "login failed"
 
     page = web.get(f"{APP}/integrations/salesforce").text
-    start = web.post(f"{APP}/integrations/salesforce/authorize", allow_redirects=False, data={
-        "environment": "production", "csrf_token": csrf(page)})
+    start = web.post(
+        f"{APP}/integrations/salesforce/authorize",
+        allow_redirects=False,
+        data={"environment": "production", "csrf_token": csrf(page)},
+    )
     assert start.status_code == 303, start.text
     authorize_url = start.headers["Location"]
     browser = requests.Session()
     form = browser.get(authorize_url).text
-    consent = browser.post(authorize_url, data={**hidden_inputs(form), "step": "login",
-                                                "username": SF_USER, "password": SF_PASSWORD})
-    back = browser.post(authorize_url, allow_redirects=False, data={
-        **hidden_inputs(consent.text), "step": "consent", "oaapprove": "Allow"})
+    consent = browser.post(
+        authorize_url,
+        data={**hidden_inputs(form), "step": "login", "username": SF_USER, "password": SF_PASSWORD},
+    )
+    back = browser.post(
+        authorize_url,
+        allow_redirects=False,
+        data={**hidden_inputs(consent.text), "step": "consent", "oaapprove": "Allow"},
+    )
     callback = web.get(back.headers["Location"])
     assert "Connected to Salesforce org" in callback.text, callback.text[:2000]
     print("connected")
@@ -61,8 +73,7 @@ def main() -> None:
     table = web.get(f"{APP}/contacts/").text
     ids = re.findall(r'name="contact_ids" value="(\d+)"', table)[:5]
     assert len(ids) == 5, "no contacts in the demo table"
-    pushed = web.post(f"{APP}/exports/push", data={"contact_ids": ids,
-                                                   "csrf_token": csrf(table)})
+    pushed = web.post(f"{APP}/exports/push", data={"contact_ids": ids, "csrf_token": csrf(table)})
     assert pushed.status_code == 200, pushed.status_code
     push_id = re.search(r"push=(\d+)", pushed.url).group(1)
     print(f"push {push_id} started for contacts {ids}")

@@ -21,13 +21,13 @@ from simple_salesforce import Salesforce
 
 from config import TestingConfig
 from lemontaps import create_app
+from lemontaps.exports.models import PushKind
 from lemontaps.extensions import db
 from lemontaps.models import Contact
+from lemontaps.salesforce.soql import quote
 from lemontaps.services import contacts as contact_service
 from lemontaps.services import pushes
 from lemontaps.services.push_engine import EngineOptions, run_batch
-from lemontaps.exports.models import PushKind
-from lemontaps.salesforce.soql import quote
 from salesforce_emulator.control import ControlClient
 from salesforce_emulator.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from salesforce_emulator.server import start_in_thread
@@ -39,13 +39,23 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def data_set(account, users, size: int, control: ControlClient, org_id: str) -> None:
     for n in range(size // 20):  # 5% already in the org
-        control.insert_record(org_id, "Lead", {"LastName": f"Old {n}", "Company": "Old",
-                                               "Email": f"person{n}@bench.example"})
+        control.insert_record(
+            org_id,
+            "Lead",
+            {"LastName": f"Old {n}", "Company": "Old", "Email": f"person{n}@bench.example"},
+        )
     for n in range(size):
-        contact_service.create_contact(account.id, users[n % len(users)], {
-            "first_name": "Bench", "last_name": f"Person {n}",
-            "company": "" if n % 33 == 0 else "Acme", "email": f"person{n}@bench.example",
-            "met_on": date(2026, 5, 1)})
+        contact_service.create_contact(
+            account.id,
+            users[n % len(users)],
+            {
+                "first_name": "Bench",
+                "last_name": f"Person {n}",
+                "company": "" if n % 33 == 0 else "Acme",
+                "email": f"person{n}@bench.example",
+                "met_on": date(2026, 5, 1),
+            },
+        )
     db.session.commit()
 
 
@@ -64,25 +74,39 @@ def run_per_record(server, cert: str, size: int) -> float:
     session = requests.Session()
     session.verify = cert
     session.trust_env = False
-    token = session.post(f"{server.instance_url}/services/oauth2/token", data={
-        "grant_type": "client_credentials", "client_id": DEMO_CLIENT_ID,
-        "client_secret": DEMO_CLIENT_SECRET}).json()["access_token"]
-    sf = Salesforce(instance_url=server.instance_url, session_id=token, session=session,
-                    version="62.0")
+    token = session.post(
+        f"{server.instance_url}/services/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+        },
+    ).json()["access_token"]
+    sf = Salesforce(
+        instance_url=server.instance_url, session_id=token, session=session, version="62.0"
+    )
     started = time.perf_counter()
     for n in range(size):
         email = f"person{n}@bench.example"
         if n % 33 == 0:
             continue  # the same pre-check the engine makes (no company), no call
-        found = sf.query(f"SELECT Id FROM Lead WHERE Email = {quote(email)} "
-                         "AND IsConverted = false")["totalSize"]
+        found = sf.query(
+            f"SELECT Id FROM Lead WHERE Email = {quote(email)} AND IsConverted = false"
+        )["totalSize"]
         found += sf.query(f"SELECT Id FROM Contact WHERE Email = {quote(email)}")["totalSize"]
-        owner = sf.query("SELECT Id FROM User WHERE IsActive = true AND Email = "
-                         f"{quote(f'rep{n % 40}@acme.test')}")["records"]
+        owner = sf.query(
+            "SELECT Id FROM User WHERE IsActive = true AND Email = "
+            f"{quote(f'rep{n % 40}@acme.test')}"
+        )["records"]
         if found:
             continue
-        record = {"LastName": f"Person {n}", "FirstName": "Bench", "Company": "Acme",
-                  "Email": email, "LeadSource": "Lemontaps"}
+        record = {
+            "LastName": f"Person {n}",
+            "FirstName": "Bench",
+            "Company": "Acme",
+            "Email": email,
+            "LeadSource": "Lemontaps",
+        }
         if owner:
             record["OwnerId"] = owner[0]["Id"]
         sf.Lead.create(record)
@@ -91,16 +115,24 @@ def run_per_record(server, cert: str, size: int) -> float:
 
 def main(size: int) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="lemontaps-bench-"))
-    server = start_in_thread(https=True, db_path=str(workdir / "emulator.sqlite"),
-                             callback_urls=["http://localhost/integrations/salesforce/callback"])
+    server = start_in_thread(
+        https=True,
+        db_path=str(workdir / "emulator.sqlite"),
+        callback_urls=["http://localhost/integrations/salesforce/callback"],
+    )
     cert = str(server.cert_path)
-    config = type("BenchConfig", (TestingConfig,), {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'app.sqlite'}",
-        "SALESFORCE_LOGIN_URL": server.login_url,
-        "SALESFORCE_SANDBOX_URL": server.sandbox_url,
-        "SALESFORCE_EMULATOR_URLS": ",".join([server.login_url, server.sandbox_url,
-                                              server.instance_url]),
-    })
+    config = type(
+        "BenchConfig",
+        (TestingConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'app.sqlite'}",
+            "SALESFORCE_LOGIN_URL": server.login_url,
+            "SALESFORCE_SANDBOX_URL": server.sandbox_url,
+            "SALESFORCE_EMULATOR_URLS": ",".join(
+                [server.login_url, server.sandbox_url, server.instance_url]
+            ),
+        },
+    )
     app = create_app(config)
 
     def verified_session():
@@ -118,10 +150,13 @@ def main(size: int) -> dict:
             users = [make_user(app, account, f"rep{n}@acme.test") for n in range(40)]
             org_id = control.org_id("Lemontaps Demo")
             client = app.test_client()
-            client.post("/auth/login", data={"email": "admin@acme.test",
-                                             "password": "correct horse battery"})
-            started = client.post("/integrations/salesforce/authorize",
-                                  data={"environment": "production"})
+            client.post(
+                "/auth/login",
+                data={"email": "admin@acme.test", "password": "correct horse battery"},
+            )
+            started = client.post(
+                "/integrations/salesforce/authorize", data={"environment": "production"}
+            )
             back = browser_login(verified_session(), started.headers["Location"])
             assert b"Connected" in client.get(callback_path(back)).data
             data_set(account, users, size, control, org_id)
@@ -132,8 +167,11 @@ def main(size: int) -> dict:
 
             control.reset_org(org_id)  # same org state for the per-record client
             for n in range(size // 20):
-                control.insert_record(org_id, "Lead", {"LastName": f"Old {n}", "Company": "Old",
-                                                       "Email": f"person{n}@bench.example"})
+                control.insert_record(
+                    org_id,
+                    "Lead",
+                    {"LastName": f"Old {n}", "Company": "Old", "Email": f"person{n}@bench.example"},
+                )
             control.reset_api_calls(org_id)
             per_record_seconds = run_per_record(server, cert, size)
             per_record_calls = control.api_calls(org_id)["total"]
@@ -156,6 +194,8 @@ if __name__ == "__main__":
     parser.add_argument("--contacts", type=int, default=1000)
     outcome = main(parser.parse_args().contacts)
     print(json.dumps(outcome, indent=2))
-    print(f"engine: {outcome['engine']['api_calls']} API calls; per-record client: "
-          f"{outcome['per_record']['api_calls']} ({outcome['api_call_ratio']}x), "
-          f"time ratio {outcome['time_ratio']}x")
+    print(
+        f"engine: {outcome['engine']['api_calls']} API calls; per-record client: "
+        f"{outcome['per_record']['api_calls']} ({outcome['api_call_ratio']}x), "
+        f"time ratio {outcome['time_ratio']}x"
+    )

@@ -89,8 +89,7 @@ def worker_command(queues: tuple[str, ...], burst: bool, no_sweeper: bool) -> No
     """Run an RQ worker for the export and e-mail queues, with the sweeper beside it."""
     from lemontaps.jobs.worker import run_worker
 
-    run_worker(current_app._get_current_object(), list(queues), burst=burst,
-               sweeper=not no_sweeper)
+    run_worker(current_app._get_current_object(), list(queues), burst=burst, sweeper=not no_sweeper)
 
 
 @click.command("sweep")

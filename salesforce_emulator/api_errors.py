@@ -13,9 +13,15 @@ from typing import Any
 class ApiError(Exception):
     """A refused operation: HTTP status plus one or more Salesforce errors."""
 
-    def __init__(self, status: int, error_code: str, message: str,
-                 fields: list[str] | None = None, extra: dict[str, Any] | None = None,
-                 code_first: bool = False):
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        fields: list[str] | None = None,
+        extra: dict[str, Any] | None = None,
+        code_first: bool = False,
+    ):
         super().__init__(f"{error_code}: {message}")
         self.status = status
         self.error_code = error_code
@@ -35,8 +41,11 @@ class ApiError(Exception):
         return [error]
 
     def collection_error(self) -> dict[str, Any]:
-        return {"statusCode": self.error_code, "message": self.message,
-                "fields": list(self.fields or [])}
+        return {
+            "statusCode": self.error_code,
+            "message": self.message,
+            "fields": list(self.fields or []),
+        }
 
 
 def not_found() -> ApiError:
@@ -58,6 +67,6 @@ def json_parser_error(message: str) -> ApiError:
 ALL_OR_NONE_ROLLED_BACK = {
     "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "message": "Record rolled back because not all records were valid and the request was "
-               "using AllOrNone header",
+    "using AllOrNone header",
     "fields": [],
 }

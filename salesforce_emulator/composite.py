@@ -23,19 +23,22 @@ REFERENCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")
 REFERENCE_RE = re.compile(r"@\{([A-Za-z0-9_]+)\.([^}]+)\}")
 SUBREQUEST_URL_RE = re.compile(r"^/services/data/v(\d{2,3}\.\d)(/[^?]*)?(?:\?(.*))?$")
 FORBIDDEN_SUBREQUEST_HEADERS = {"accept", "authorization", "content-type"}
-PROCESSING_HALTED = [{
-    "errorCode": "PROCESSING_HALTED",
-    "message": "The transaction was rolled back since another operation in the same "
-               "transaction failed.",
-}]
+PROCESSING_HALTED = [
+    {
+        "errorCode": "PROCESSING_HALTED",
+        "message": "The transaction was rolled back since another operation in the same "
+        "transaction failed.",
+    }
+]
 
 
 class _Rollback(Exception):
     """Raised inside a savepoint to undo it after collecting results."""
 
 
-def route(session: DataSession, method: str, rest: list[str], args: dict[str, str],
-          body: Any) -> Result:
+def route(
+    session: DataSession, method: str, rest: list[str], args: dict[str, str], body: Any
+) -> Result:
     if not rest:
         if method != "POST":
             raise method_not_allowed(method, "POST")
@@ -65,13 +68,18 @@ def route(session: DataSession, method: str, rest: list[str], args: dict[str, st
 
 def _records_of(body: Any) -> tuple[list, bool]:
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-        raise json_parser_error("Cannot deserialize the request body: expected "
-                                "{\"allOrNone\": ..., \"records\": [...]}")
+        raise json_parser_error(
+            'Cannot deserialize the request body: expected {"allOrNone": ..., "records": [...]}'
+        )
     records = body["records"]
     if len(records) > MAX_COLLECTION_RECORDS:
         # [U] code and wording for more than 200 records are not documented.
-        raise ApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than "
-                       f"{MAX_COLLECTION_RECORDS} records into this call")
+        raise ApiError(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            "record limit reached. cannot submit more than "
+            f"{MAX_COLLECTION_RECORDS} records into this call",
+        )
     return records, bool(body.get("allOrNone", False))
 
 
@@ -85,8 +93,9 @@ def _fields_of(record: dict) -> dict:
     return {k: v for k, v in record.items() if k != "attributes"}
 
 
-def _batch_trigger_failure(session: DataSession, types: list[str | None],
-                           operation: str) -> ApiError | None:
+def _batch_trigger_failure(
+    session: DataSession, types: list[str | None], operation: str
+) -> ApiError | None:
     """A failing trigger on any object of the batch fails every record (whole DML batch)."""
     for sobject in types:
         if sobject:
@@ -96,8 +105,9 @@ def _batch_trigger_failure(session: DataSession, types: list[str | None],
     return None
 
 
-def _finish(session: DataSession, results: list[dict], all_or_none: bool,
-            keep_ids: bool) -> list[dict]:
+def _finish(
+    session: DataSession, results: list[dict], all_or_none: bool, keep_ids: bool
+) -> list[dict]:
     """With allOrNone and any failure: undo and report every other record rolled back."""
     if not all_or_none or all(result["success"] for result in results):
         return results
@@ -145,15 +155,16 @@ def collection_save(session: DataSession, body: Any, operation: str) -> Result:
                 with session.savepoint():
                     if operation == "insert":
                         if record_id:
-                            raise ApiError(400, "INVALID_FIELD",
-                                           "cannot specify Id in an insert call", ["Id"])
+                            raise ApiError(
+                                400, "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"]
+                            )
                         record_id = session.create(sobject, _fields_of(record))
                     else:
                         if not record_id:
-                            raise ApiError(400, "MISSING_ARGUMENT",
-                                           "Id not specified in an update call", [])
-                        fields = {k: v for k, v in _fields_of(record).items()
-                                  if k.lower() != "id"}
+                            raise ApiError(
+                                400, "MISSING_ARGUMENT", "Id not specified in an update call", []
+                            )
+                        fields = {k: v for k, v in _fields_of(record).items() if k.lower() != "id"}
                         session.update(sobject, record_id, fields)
                 results.append({"id": record_id, "success": True, "errors": []})
             except ApiError as error:
@@ -169,11 +180,16 @@ def collection_upsert(session: DataSession, sobject: str, field_name: str, body:
     schema = session.schema(sobject)
     entry = schema.field(field_name)
     if entry is None or not (entry.get("externalId") or entry["name"] == "Id"):
-        raise ApiError(404, "NOT_FOUND", "Provided external ID field does not exist or is not "
-                       f"accessible: {field_name}", code_first=True)
+        raise ApiError(
+            404,
+            "NOT_FOUND",
+            f"Provided external ID field does not exist or is not accessible: {field_name}",
+            code_first=True,
+        )
     records, all_or_none = _records_of(body)
-    failure = _batch_trigger_failure(session, [schema.name], "insert") or \
-        _batch_trigger_failure(session, [schema.name], "update")
+    failure = _batch_trigger_failure(session, [schema.name], "insert") or _batch_trigger_failure(
+        session, [schema.name], "update"
+    )
 
     def work() -> list[dict]:
         results = []
@@ -185,21 +201,31 @@ def collection_upsert(session: DataSession, sobject: str, field_name: str, body:
                 if not sobject_type or sobject_type.lower() != schema.name.lower():
                     raise ApiError(400, "INVALID_TYPE", "Must send a concrete entity type.", [])
                 fields = _fields_of(record)
-                value = next((v for k, v in fields.items() if k.lower() == entry["name"].lower()),
-                             None)
+                value = next(
+                    (v for k, v in fields.items() if k.lower() == entry["name"].lower()), None
+                )
                 if value in (None, ""):
-                    raise ApiError(400, "MISSING_ARGUMENT",
-                                   f"{entry['name']} not specified", [])
+                    raise ApiError(400, "MISSING_ARGUMENT", f"{entry['name']} not specified", [])
                 with session.savepoint():
                     outcome = session.upsert(schema.name, entry["name"], value, fields)
                 if isinstance(outcome, list):
                     ids_text = ", ".join(url.rsplit("/", 1)[-1] for url in outcome)
-                    raise ApiError(300, "DUPLICATE_EXTERNAL_ID", f"{entry['label']}: more than "
-                                   f"one record found for external id field: [{ids_text}]",
-                                   [entry["name"]])
+                    raise ApiError(
+                        300,
+                        "DUPLICATE_EXTERNAL_ID",
+                        f"{entry['label']}: more than "
+                        f"one record found for external id field: [{ids_text}]",
+                        [entry["name"]],
+                    )
                 assert isinstance(outcome, Saved)
-                results.append({"id": outcome.record_id, "success": True, "errors": [],
-                                "created": outcome.created})
+                results.append(
+                    {
+                        "id": outcome.record_id,
+                        "success": True,
+                        "errors": [],
+                        "created": outcome.created,
+                    }
+                )
             except ApiError as error:
                 results.append({"success": False, "errors": [error.collection_error()]})
         return _finish(session, results, all_or_none, keep_ids=True)
@@ -212,8 +238,12 @@ def collection_delete(session: DataSession, args: dict[str, str]) -> Result:
     if not record_ids:
         raise ApiError(400, "MISSING_ARGUMENT", "ids parameter is required")
     if len(record_ids) > MAX_COLLECTION_RECORDS:
-        raise ApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than "
-                       f"{MAX_COLLECTION_RECORDS} records into this call")
+        raise ApiError(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            "record limit reached. cannot submit more than "
+            f"{MAX_COLLECTION_RECORDS} records into this call",
+        )
     all_or_none = args.get("allOrNone", "false").lower() == "true"
 
     def work() -> list[dict]:
@@ -227,15 +257,17 @@ def collection_delete(session: DataSession, args: dict[str, str]) -> Result:
                     session.delete(sobject, record_id)
                 results.append({"id": record_id, "success": True, "errors": []})
             except ApiError as error:
-                results.append({"id": record_id, "success": False,
-                                "errors": [error.collection_error()]})
+                results.append(
+                    {"id": record_id, "success": False, "errors": [error.collection_error()]}
+                )
         return _finish(session, results, all_or_none, keep_ids=True)
 
     return Result(200, _in_savepoint(session, work))
 
 
-def collection_retrieve(session: DataSession, sobject: str, args: dict[str, str],
-                        body: Any) -> Result:
+def collection_retrieve(
+    session: DataSession, sobject: str, args: dict[str, str], body: Any
+) -> Result:
     source = body if isinstance(body, dict) else args
     record_ids = source.get("ids", [])
     fields = source.get("fields", [])
@@ -266,7 +298,8 @@ class _BadReference(Exception):
         super().__init__(
             f"Invalid reference specified. No value for {expression} found in {reference_id}. "
             f"Provided referenceId ('{reference_id}') might be invalid. Please verify that the "
-            "referenceId is correct.")
+            "referenceId is correct."
+        )
 
 
 def _lookup(results: dict[str, Result], reference_id: str, path: str) -> Any:
@@ -300,8 +333,12 @@ def resolve_references(value: Any, results: dict[str, Result]) -> Any:
 
 
 def _subresponse(result: Result, reference_id: str) -> dict[str, Any]:
-    return {"body": result.body, "httpHeaders": dict(result.headers),
-            "httpStatusCode": result.status, "referenceId": reference_id}
+    return {
+        "body": result.body,
+        "httpHeaders": dict(result.headers),
+        "httpStatusCode": result.status,
+        "referenceId": reference_id,
+    }
 
 
 def _is_query_or_collection(url: str) -> bool:
@@ -310,19 +347,31 @@ def _is_query_or_collection(url: str) -> bool:
     return path.startswith(("/query", "/queryAll", "/composite/sobjects"))
 
 
-def _validate_subrequests(requests: Any, limit_queries: bool = True,
-                          max_count: int = MAX_SUBREQUESTS) -> None:
+def _validate_subrequests(
+    requests: Any, limit_queries: bool = True, max_count: int = MAX_SUBREQUESTS
+) -> None:
     if not isinstance(requests, list) or not requests:
         raise json_parser_error("compositeRequest must be a non-empty array")
     if len(requests) > max_count:
         # [U] exact code and wording not documented.
-        raise ApiError(400, "LIMIT_EXCEEDED", f"Cannot have more than {max_count} "
-                       f"subrequests. Received {len(requests)}.")
-    if limit_queries and sum(1 for r in requests if isinstance(r, dict)
-                             and _is_query_or_collection(r.get("url", ""))) \
-            > MAX_QUERIES_AND_COLLECTIONS:
-        raise ApiError(400, "LIMIT_EXCEEDED", "A composite request may contain at most "
-                       f"{MAX_QUERIES_AND_COLLECTIONS} query or sObject Collections subrequests.")
+        raise ApiError(
+            400,
+            "LIMIT_EXCEEDED",
+            f"Cannot have more than {max_count} subrequests. Received {len(requests)}.",
+        )
+    if (
+        limit_queries
+        and sum(
+            1 for r in requests if isinstance(r, dict) and _is_query_or_collection(r.get("url", ""))
+        )
+        > MAX_QUERIES_AND_COLLECTIONS
+    ):
+        raise ApiError(
+            400,
+            "LIMIT_EXCEEDED",
+            "A composite request may contain at most "
+            f"{MAX_QUERIES_AND_COLLECTIONS} query or sObject Collections subrequests.",
+        )
     seen = set()
     for request in requests:
         if not isinstance(request, dict):
@@ -331,19 +380,26 @@ def _validate_subrequests(requests: Any, limit_queries: bool = True,
         if not isinstance(reference_id, str) or not REFERENCE_ID_RE.match(reference_id):
             raise ApiError(400, "INVALID_INPUT", f"Invalid referenceId: {reference_id}")
         if reference_id in seen:
-            raise ApiError(400, "INVALID_INPUT", f"Duplicate referenceId provided in the "
-                           f"request: {reference_id}")
+            raise ApiError(
+                400,
+                "INVALID_INPUT",
+                f"Duplicate referenceId provided in the request: {reference_id}",
+            )
         seen.add(reference_id)
         if request.get("method") not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             raise ApiError(400, "INVALID_INPUT", f"Invalid HTTP method: {request.get('method')}")
         headers = request.get("httpHeaders") or {}
         if any(name.lower() in FORBIDDEN_SUBREQUEST_HEADERS for name in headers):
-            raise ApiError(400, "INVALID_INPUT", "Subrequests may not set the Accept, "
-                           "Authorization or Content-Type headers.")
+            raise ApiError(
+                400,
+                "INVALID_INPUT",
+                "Subrequests may not set the Accept, Authorization or Content-Type headers.",
+            )
 
 
-def _run_subrequest(session: DataSession, request: dict[str, Any],
-                    results: dict[str, Result]) -> Result:
+def _run_subrequest(
+    session: DataSession, request: dict[str, Any], results: dict[str, Result]
+) -> Result:
     try:
         url = resolve_references(request.get("url", ""), results)
         body = resolve_references(request.get("body"), results)
@@ -351,9 +407,15 @@ def _run_subrequest(session: DataSession, request: dict[str, Any],
         return Result(400, [{"errorCode": "PROCESSING_HALTED", "message": str(bad)}])
     match = SUBREQUEST_URL_RE.match(url) if isinstance(url, str) else None
     if match is None:
-        return Result(400, [{"errorCode": "INVALID_URL",
-                             "message": "The url of a subrequest must start with "
-                                        "/services/data/vXX.X/"}])
+        return Result(
+            400,
+            [
+                {
+                    "errorCode": "INVALID_URL",
+                    "message": "The url of a subrequest must start with /services/data/vXX.X/",
+                }
+            ],
+        )
     parts = [p for p in (match.group(2) or "").split("/") if p]
     args = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
     sub = session.with_headers(request.get("httpHeaders") or {})
@@ -367,8 +429,9 @@ def _run_subrequest(session: DataSession, request: dict[str, Any],
     return result
 
 
-def _run_all(session: DataSession, requests: list[dict], all_or_none: bool
-             ) -> tuple[list[dict], bool]:
+def _run_all(
+    session: DataSession, requests: list[dict], all_or_none: bool
+) -> tuple[list[dict], bool]:
     """Run subrequests in order; with allOrNone, stop at the first failure and roll back."""
     results: dict[str, Result] = {}
     responses: list[tuple[str, Result]] = []
@@ -385,8 +448,9 @@ def _run_all(session: DataSession, requests: list[dict], all_or_none: bool
     except _Rollback:
         pass
     if failed_at is None:
-        return [_subresponse(r, ref) for ref, r in responses], \
-            all(r.status < 400 for _, r in responses)
+        return [_subresponse(r, ref) for ref, r in responses], all(
+            r.status < 400 for _, r in responses
+        )
     out = []
     for index, request in enumerate(requests):
         if index == failed_at:
@@ -416,8 +480,13 @@ def graph(session: DataSession, body: Any) -> Result:
         requests = graph_request.get("compositeRequest")
         _validate_subrequests(requests, limit_queries=False, max_count=MAX_GRAPH_NODES)
         responses, ok = _run_all(session, requests, True)
-        out.append({"graphId": graph_request.get("graphId"),
-                    "graphResponse": {"compositeResponse": responses}, "isSuccessful": ok})
+        out.append(
+            {
+                "graphId": graph_request.get("graphId"),
+                "graphResponse": {"compositeResponse": responses},
+                "isSuccessful": ok,
+            }
+        )
     return Result(200, {"graphs": out})
 
 

@@ -1,12 +1,12 @@
 """Control API additions for the data API (issue 6), under ``/__emulator/orgs/<org>/``.
 
-    GET   customization                 the org's customisation (see org_schema.py, rules.py)
-    PUT   customization                 replace it            {"custom_fields": {...}, ...}
-    PATCH customization                 merge top-level keys  {"state_country_picklists": true}
-    POST  fixtures                      {"records": [{"type", "fields", "id"?, "deleted"?}]}
-                                        inserted as-is, no rules (ids a recording needs)
-    POST  queues                        {"name": "Inbound Leads"} → {"id": "00G…"}
-    GET   api-usage                     {"total", "used", "max", "calls": [...]}
+GET   customization                 the org's customisation (see org_schema.py, rules.py)
+PUT   customization                 replace it            {"custom_fields": {...}, ...}
+PATCH customization                 merge top-level keys  {"state_country_picklists": true}
+POST  fixtures                      {"records": [{"type", "fields", "id"?, "deleted"?}]}
+                                    inserted as-is, no rules (ids a recording needs)
+POST  queues                        {"name": "Inbound Leads"} → {"id": "00G…"}
+GET   api-usage                     {"total", "used", "max", "calls": [...]}
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ def merge_customization(org_id):
 def add_fixtures(org_id):
     records = _body().get("records")
     if not isinstance(records, list) or not all(
-            isinstance(r, dict) and r.get("type") for r in records):
-        raise ValueError("expected {\"records\": [{\"type\", \"fields\", \"id\"?}]}")
+        isinstance(r, dict) and r.get("type") for r in records
+    ):
+        raise ValueError('expected {"records": [{"type", "fields", "id"?}]}')
     created = org_tools.insert_fixtures(emulator_state().store, _org_id(org_id), records)
     return jsonify({"ids": created}), 201
 
@@ -75,7 +76,7 @@ def add_fixtures(org_id):
 def add_queue(org_id):
     name = _body().get("name")
     if not name:
-        raise ValueError("expected {\"name\"}")
+        raise ValueError('expected {"name"}')
     queue_id = org_tools.add_queue(emulator_state().store, _org_id(org_id), name)
     return jsonify({"id": queue_id, "name": name}), 201
 

@@ -35,8 +35,14 @@ def head_size(environ: dict[str, Any]) -> tuple[int, int]:
         if environ.get("QUERY_STRING"):
             uri += "?" + environ["QUERY_STRING"]
     uri_bytes = len(uri.encode("latin-1", "replace"))
-    line = len(environ.get("REQUEST_METHOD", "GET")) + 1 + uri_bytes + 1 + \
-        len(environ.get("SERVER_PROTOCOL", "HTTP/1.1")) + 2
+    line = (
+        len(environ.get("REQUEST_METHOD", "GET"))
+        + 1
+        + uri_bytes
+        + 1
+        + len(environ.get("SERVER_PROTOCOL", "HTTP/1.1"))
+        + 2
+    )
     headers = 0
     for key, value in environ.items():
         if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
@@ -51,8 +57,12 @@ def endpoint_name(parts: list[str]) -> str:
     for part in parts:
         if _LOCATOR_SEGMENT.match(part):
             named.append("{locator}")
-        elif _ID_SEGMENT.match(part) and any(ch.isdigit() for ch in part) and len(named) >= 2 \
-                and named[0] == "sobjects":
+        elif (
+            _ID_SEGMENT.match(part)
+            and any(ch.isdigit() for ch in part)
+            and len(named) >= 2
+            and named[0] == "sobjects"
+        ):
             named.append("{id}")
         else:
             named.append(part)
@@ -101,12 +111,17 @@ class InFlight:
     def long_running(self, org_id: str, older_than: float, exclude: int) -> int:
         cutoff = time.monotonic() - older_than
         with self._lock:
-            return sum(1 for ticket, (org, started) in self._started.items()
-                       if org == org_id and ticket != exclude and started <= cutoff)
+            return sum(
+                1
+                for ticket, (org, started) in self._started.items()
+                if org == org_id and ticket != exclude and started <= cutoff
+            )
 
 
 def concurrency_settings(org: dict[str, Any]) -> tuple[int, float]:
     settings = org["settings"]
     developer = "developer" in str(settings.get("edition", "")).lower()
-    return (int(settings.get("concurrent_long_requests_max", 5 if developer else 25)),
-            float(settings.get("long_request_seconds", 20)))
+    return (
+        int(settings.get("concurrent_long_requests_max", 5 if developer else 25)),
+        float(settings.get("long_request_seconds", 20)),
+    )

@@ -79,8 +79,7 @@ def data(version: str, rest: str = ""):
     refused = _concurrency_refusal(org)
     if refused is not None:
         return refused
-    usage = counting.count_call(store, org["id"], request.method,
-                                counting.endpoint_name(parts))
+    usage = counting.count_call(store, org["id"], request.method, counting.endpoint_name(parts))
     if usage is None:
         current = store.api_usage(org["id"])
         response = sf_error(403, "REQUEST_LIMIT_EXCEEDED", counting.DAILY_LIMIT_MESSAGE)
@@ -90,20 +89,40 @@ def data(version: str, rest: str = ""):
     if error is not None:
         result = dispatch.Result(400, [{"message": error, "errorCode": "JSON_PARSER_ERROR"}])
     else:
-        result = _run(org, context.user_id, match.group(1), parts, body,
-                      {"max": usage.max, "used": usage.used})
+        result = _run(
+            org,
+            context.user_id,
+            match.group(1),
+            parts,
+            body,
+            {"max": usage.max, "used": usage.used},
+        )
     response = to_response(result)
     response.headers["Sforce-Limit-Info"] = counting.limit_header(usage)
     return response
 
 
-def _run(org: dict[str, Any], user_id: str, version: str, parts: list[str], body: Any,
-         limits: dict[str, Any]) -> dispatch.Result:
+def _run(
+    org: dict[str, Any],
+    user_id: str,
+    version: str,
+    parts: list[str],
+    body: Any,
+    limits: dict[str, Any],
+) -> dispatch.Result:
     state = emulator_state()
     headers = {name.lower(): value for name, value in request.headers.items()}
     with state.store.transaction() as conn:  # short: no sleeping, no network inside
-        session = DataSession(state.store, conn, org, catalog_for(org), user_id, version,
-                              headers, instance_url=state.urls.instance_url)
+        session = DataSession(
+            state.store,
+            conn,
+            org,
+            catalog_for(org),
+            user_id,
+            version,
+            headers,
+            instance_url=state.urls.instance_url,
+        )
         return dispatch.run(session, request.method, parts, request.args.to_dict(), body, limits)
 
 
@@ -124,8 +143,11 @@ def _oversized_head() -> Response | None:
     if uri_bytes > counting.MAX_REQUEST_HEAD_BYTES:
         return sf_error(414, "URI_TOO_LONG", "The request URI is longer than 16,384 bytes.")
     if head_bytes > counting.MAX_REQUEST_HEAD_BYTES:
-        return sf_error(431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
-                        "The request line and headers are longer than 16,384 bytes.")
+        return sf_error(
+            431,
+            "REQUEST_HEADER_FIELDS_TOO_LARGE",
+            "The request line and headers are longer than 16,384 bytes.",
+        )
     return None
 
 

@@ -38,17 +38,26 @@ def version_label(major: int) -> str:
 
 
 def versions() -> list[dict[str, str]]:
-    return [{"label": version_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
-            for v in range(FIRST_VERSION, LAST_VERSION + 1)]
+    return [
+        {"label": version_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
+        for v in range(FIRST_VERSION, LAST_VERSION + 1)
+    ]
 
 
 def method_not_allowed(method: str, allowed: str) -> ApiError:
-    return ApiError(405, "METHOD_NOT_ALLOWED",
-                    f"HTTP Method '{method}' not allowed. Allowed are {allowed}")
+    return ApiError(
+        405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are {allowed}"
+    )
 
 
-def run(session: DataSession, method: str, parts: list[str], args: dict[str, str],
-        body: Any, limits: dict[str, Any] | None = None) -> Result:
+def run(
+    session: DataSession,
+    method: str,
+    parts: list[str],
+    args: dict[str, str],
+    body: Any,
+    limits: dict[str, Any] | None = None,
+) -> Result:
     """Answer one operation; ApiErrors become their REST error arrays."""
     try:
         return _route(session, method.upper(), parts, args, body, limits or {})
@@ -58,8 +67,14 @@ def run(session: DataSession, method: str, parts: list[str], args: dict[str, str
         return Result(400, error.to_json())
 
 
-def _route(session: DataSession, method: str, parts: list[str], args: dict[str, str],
-           body: Any, limits: dict[str, Any]) -> Result:
+def _route(
+    session: DataSession,
+    method: str,
+    parts: list[str],
+    args: dict[str, str],
+    body: Any,
+    limits: dict[str, Any],
+) -> Result:
     from . import composite
 
     version = session.api_version
@@ -67,14 +82,49 @@ def _route(session: DataSession, method: str, parts: list[str], args: dict[str, 
         if method != "GET":
             raise method_not_allowed(method, "GET,HEAD")
         base = f"/services/data/v{version}"
-        return Result(200, {name: f"{base}/{name}" for name in (
-            "tooling", "metadata", "eclair", "folders", "prechatForms", "jsonxform", "chatter",
-            "tabs", "appMenu", "quickActions", "queryAll", "commerce", "wave", "search",
-            "identity", "composite", "parameterizedSearch", "theme", "nouns", "event",
-            "serviceTemplates", "recent", "connect", "licensing", "limits", "process",
-            "async-queries",
-            "query", "match", "emailConnect", "compactLayouts", "knowledgeManagement",
-            "sobjects", "actions", "support")})
+        return Result(
+            200,
+            {
+                name: f"{base}/{name}"
+                for name in (
+                    "tooling",
+                    "metadata",
+                    "eclair",
+                    "folders",
+                    "prechatForms",
+                    "jsonxform",
+                    "chatter",
+                    "tabs",
+                    "appMenu",
+                    "quickActions",
+                    "queryAll",
+                    "commerce",
+                    "wave",
+                    "search",
+                    "identity",
+                    "composite",
+                    "parameterizedSearch",
+                    "theme",
+                    "nouns",
+                    "event",
+                    "serviceTemplates",
+                    "recent",
+                    "connect",
+                    "licensing",
+                    "limits",
+                    "process",
+                    "async-queries",
+                    "query",
+                    "match",
+                    "emailConnect",
+                    "compactLayouts",
+                    "knowledgeManagement",
+                    "sobjects",
+                    "actions",
+                    "support",
+                )
+            },
+        )
     head, rest = parts[0], parts[1:]
     if head in ("query", "queryAll"):
         if method != "GET":
@@ -96,8 +146,9 @@ def _route(session: DataSession, method: str, parts: list[str], args: dict[str, 
     raise not_found()
 
 
-def _sobjects(session: DataSession, method: str, rest: list[str], args: dict[str, str],
-              body: Any) -> Result:
+def _sobjects(
+    session: DataSession, method: str, rest: list[str], args: dict[str, str], body: Any
+) -> Result:
     if not rest:
         if method != "GET":
             raise method_not_allowed(method, "GET,HEAD")
@@ -109,8 +160,7 @@ def _sobjects(session: DataSession, method: str, rest: list[str], args: dict[str
             record_id = session.create(name, body)
             return created(session, name, record_id)
         if method == "GET":
-            return Result(200, {"objectDescribe": basic_describe(session, name),
-                                "recentItems": []})
+            return Result(200, {"objectDescribe": basic_describe(session, name), "recentItems": []})
         raise method_not_allowed(method, "GET,HEAD,POST")
     if len(rest) == 2 and rest[1] == "describe":
         if method != "GET":
@@ -133,18 +183,33 @@ def _sobjects(session: DataSession, method: str, rest: list[str], args: dict[str
         if entry is not None and (entry.get("externalId") or entry["name"] == "Id"):
             return _by_external_id(session, method, name, entry["name"], rest[2], args, body)
         blob = schema.field(rest[2])
-        if method == "GET" and blob is not None and blob["type"] == "base64" \
-                and ids.is_wellformed(rest[1]):
+        if (
+            method == "GET"
+            and blob is not None
+            and blob["type"] == "base64"
+            and ids.is_wellformed(rest[1])
+        ):
             data = session.blob(name, rest[1], blob["name"])
             return Result(200, raw=data, content_type="application/octetstream")
         if entry is None and method == "PATCH":
-            raise ApiError(404, "NOT_FOUND", "Provided external ID field does not exist or is "
-                           f"not accessible: {rest[1]}", code_first=True)
+            raise ApiError(
+                404,
+                "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {rest[1]}",
+                code_first=True,
+            )
     raise not_found()
 
 
-def _by_external_id(session: DataSession, method: str, sobject: str, field_name: str,
-                    value: str, args: dict[str, str], body: Any) -> Result:
+def _by_external_id(
+    session: DataSession,
+    method: str,
+    sobject: str,
+    field_name: str,
+    value: str,
+    args: dict[str, str],
+    body: Any,
+) -> Result:
     if method == "PATCH":
         outcome = session.upsert(sobject, field_name, value, body)
         if isinstance(outcome, list):
@@ -166,8 +231,11 @@ def _by_external_id(session: DataSession, method: str, sobject: str, field_name:
 
 
 def created(session: DataSession, sobject: str, record_id: str) -> Result:
-    return Result(201, {"id": record_id, "success": True, "errors": []},
-                  {"Location": session.url_for(sobject, record_id)})
+    return Result(
+        201,
+        {"id": record_id, "success": True, "errors": []},
+        {"Location": session.url_for(sobject, record_id)},
+    )
 
 
 def upserted(session: DataSession, sobject: str, saved: Saved) -> Result:
@@ -182,17 +250,39 @@ def upserted(session: DataSession, sobject: str, saved: Saved) -> Result:
 
 def basic_describe(session: DataSession, sobject: str) -> dict[str, Any]:
     describe = session.schema(sobject).describe_json(session.api_version, session.instance_url)
-    keys = ("activateable", "createable", "custom", "customSetting", "deletable",
-            "deprecatedAndHidden", "feedEnabled", "keyPrefix", "label", "labelPlural",
-            "layoutable", "mergeable", "mruEnabled", "name", "queryable", "replicateable",
-            "retrieveable", "searchable", "triggerable", "undeletable", "updateable", "urls")
+    keys = (
+        "activateable",
+        "createable",
+        "custom",
+        "customSetting",
+        "deletable",
+        "deprecatedAndHidden",
+        "feedEnabled",
+        "keyPrefix",
+        "label",
+        "labelPlural",
+        "layoutable",
+        "mergeable",
+        "mruEnabled",
+        "name",
+        "queryable",
+        "replicateable",
+        "retrieveable",
+        "searchable",
+        "triggerable",
+        "undeletable",
+        "updateable",
+        "urls",
+    )
     return {key: describe.get(key) for key in keys}
 
 
 def global_describe(session: DataSession) -> dict[str, Any]:
-    return {"encoding": "UTF-8", "maxBatchSize": 200,
-            "sobjects": [basic_describe(session, name)
-                         for name in session.catalog.all_object_names()]}
+    return {
+        "encoding": "UTF-8",
+        "maxBatchSize": 200,
+        "sobjects": [basic_describe(session, name) for name in session.catalog.all_object_names()],
+    }
 
 
 def limits_body(limits: dict[str, Any]) -> dict[str, Any]:

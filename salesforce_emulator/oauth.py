@@ -420,4 +420,3 @@ def openid_configuration():
             "scopes_supported": orgs.DEFAULT_SCOPES,
         }
     )
-

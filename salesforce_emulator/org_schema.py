@@ -32,8 +32,16 @@ from .schema import ObjectSchema, canonical_object_name, custom_field, load_sche
 from .schema.handwritten import custom_object
 
 CUSTOMIZATION_KEY = "customization"
-_SHORTCUTS = {"name", "type", "label", "length", "picklist", "required", "reference_to",
-              "relationship_name"}
+_SHORTCUTS = {
+    "name",
+    "type",
+    "label",
+    "length",
+    "picklist",
+    "required",
+    "reference_to",
+    "relationship_name",
+}
 
 
 def customization_of(org: dict[str, Any]) -> dict[str, Any]:
@@ -51,11 +59,17 @@ def field_from_spec(spec: dict[str, Any]) -> dict[str, Any]:
     field_type = spec.get("type", "string")
     length = int(spec.get("length", 255 if field_type in ("string", "picklist") else 0))
     reference_to = spec.get("reference_to") or ()
-    relationship = spec.get("relationship_name") or (
-        name[:-3] + "__r" if reference_to else None)
-    return custom_field(name, field_type, spec.get("label"), length,
-                        picklist=spec.get("picklist", ()), reference_to=reference_to,
-                        relationship_name=relationship, **extra)
+    relationship = spec.get("relationship_name") or (name[:-3] + "__r" if reference_to else None)
+    return custom_field(
+        name,
+        field_type,
+        spec.get("label"),
+        length,
+        picklist=spec.get("picklist", ()),
+        reference_to=reference_to,
+        relationship_name=relationship,
+        **extra,
+    )
 
 
 class OrgCatalog:
@@ -95,8 +109,12 @@ class OrgCatalog:
         specs = (custom.get("custom_fields") or {}).get(name, [])
         extra_fields = [field_from_spec(f) for f in specs]
         additions = (custom.get("picklist_additions") or {}).get(name)
-        return load_schema(name, extra_fields, picklist_additions=additions,
-                           state_country_picklists=bool(custom.get("state_country_picklists")))
+        return load_schema(
+            name,
+            extra_fields,
+            picklist_additions=additions,
+            state_country_picklists=bool(custom.get("state_country_picklists")),
+        )
 
     def object_for_id(self, record_id: str) -> str | None:
         prefix = record_id[:3]

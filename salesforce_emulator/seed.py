@@ -21,8 +21,10 @@ DEMO_CALLBACK_URLS = [
 ]
 DEMO_ORG_NAME = "Lemontaps Demo"
 LEMONTAPS_CUSTOMIZATION = {
-    "picklist_additions": {"Lead": {"LeadSource": ["Lemontaps"]},
-                           "Contact": {"LeadSource": ["Lemontaps"]}},
+    "picklist_additions": {
+        "Lead": {"LeadSource": ["Lemontaps"]},
+        "Contact": {"LeadSource": ["Lemontaps"]},
+    },
 }
 SANDBOX_ORG_NAME = "Lemontaps Demo (Sandbox dev)"
 SANDBOX_SUFFIX = ".dev"
@@ -253,20 +255,22 @@ def sandbox_org_spec() -> dict[str, Any]:
         "limits": {"daily_api_requests_max": 5000000, "daily_api_requests_used": 0},
         "settings": {"customization": LEMONTAPS_CUSTOMIZATION},
         "users": users,
-        "records": with_person_names([
-            {
-                "type": "Lead",
-                "fields": {
-                    "FirstName": "Sandy",
-                    "LastName": "Sandbox",
-                    "Company": "Sandbox Corp",
-                    "Email": "sandy@example.com.invalid",
-                    "Status": "Open - Not Contacted",
-                    "OwnerId": "$ref:admin",
-                    "IsConverted": False,
+        "records": with_person_names(
+            [
+                {
+                    "type": "Lead",
+                    "fields": {
+                        "FirstName": "Sandy",
+                        "LastName": "Sandbox",
+                        "Company": "Sandbox Corp",
+                        "Email": "sandy@example.com.invalid",
+                        "Status": "Open - Not Contacted",
+                        "OwnerId": "$ref:admin",
+                        "IsConverted": False,
+                    },
                 },
-            },
-        ]),
+            ]
+        ),
     }
 
 

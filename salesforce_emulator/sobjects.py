@@ -26,8 +26,15 @@ DEFAULT_BATCH_SIZE = 2000
 MIN_BATCH_SIZE = 200
 CURSOR_TTL_SECONDS = 15 * 60  # Salesforce drops idle query cursors after 15 minutes
 PERSON_OBJECTS = ("Lead", "Contact", "User")
-SYSTEM_FIELDS = {"Id", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
-                 "SystemModstamp", "IsDeleted"}
+SYSTEM_FIELDS = {
+    "Id",
+    "CreatedDate",
+    "CreatedById",
+    "LastModifiedDate",
+    "LastModifiedById",
+    "SystemModstamp",
+    "IsDeleted",
+}
 
 
 @dataclass
@@ -134,15 +141,19 @@ class DataSession:
     def defaults(self, schema: ObjectSchema) -> dict[str, Any]:
         record: dict[str, Any] = {}
         for entry in schema.fields:
-            if entry["name"] in SYSTEM_FIELDS or not entry["createable"] and \
-                    entry["type"] != "boolean":
+            if (
+                entry["name"] in SYSTEM_FIELDS
+                or not entry["createable"]
+                and entry["type"] != "boolean"
+            ):
                 continue
             if entry["type"] == "boolean":
                 default = entry.get("defaultValue")
                 record[entry["name"]] = default if isinstance(default, bool) else False
             elif entry["defaultedOnCreate"] and entry.get("picklistValues"):
-                chosen = next((p["value"] for p in entry["picklistValues"] if p["defaultValue"]),
-                              None)
+                chosen = next(
+                    (p["value"] for p in entry["picklistValues"] if p["defaultValue"]), None
+                )
                 if chosen is not None:
                     record[entry["name"]] = chosen
         if schema.field("OwnerId") is not None:
@@ -164,8 +175,9 @@ class DataSession:
             parts = [record.get("FirstName"), record.get("LastName")]
             record["Name"] = " ".join(str(p) for p in parts if p) or None
 
-    def special_rules(self, schema: ObjectSchema, record: dict[str, Any],
-                      existing: dict[str, Any] | None) -> None:
+    def special_rules(
+        self, schema: ObjectSchema, record: dict[str, Any], existing: dict[str, Any] | None
+    ) -> None:
         """Object-specific behaviour: CampaignMember status and uniqueness."""
         if schema.name != "CampaignMember" or existing is not None:
             return
@@ -173,12 +185,17 @@ class DataSession:
             record.pop("LeadId")  # Salesforce keeps only the ContactId
         member = record.get("ContactId") or record.get("LeadId")
         for other in self.store.list_records_in(self.conn, self.org_id, "CampaignMember"):
-            if other.get("CampaignId") == record.get("CampaignId") and member and \
-                    member in (other.get("ContactId"), other.get("LeadId")):
+            if (
+                other.get("CampaignId") == record.get("CampaignId")
+                and member
+                and member in (other.get("ContactId"), other.get("LeadId"))
+            ):
                 raise ApiError(400, "DUPLICATE_VALUE", "Already a campaign member.", [])
-        statuses = [s for s in self.store.list_records_in(self.conn, self.org_id,
-                                                          "CampaignMemberStatus")
-                    if s.get("CampaignId") == record.get("CampaignId")]
+        statuses = [
+            s
+            for s in self.store.list_records_in(self.conn, self.org_id, "CampaignMemberStatus")
+            if s.get("CampaignId") == record.get("CampaignId")
+        ]
         chosen = next((s for s in statuses if s.get("Label") == record.get("Status")), None)
         if chosen is None and statuses:
             chosen = next((s for s in statuses if s.get("IsDefault")), statuses[0])
@@ -194,9 +211,16 @@ class DataSession:
             raise failure
         options = rules.parse_duplicate_header(self.header("Sforce-Duplicate-Rule-Header"))
         duplicate = rules.find_duplicates(
-            self.conn, self.org_id, custom, schema.name, record, operation,
-            options.get("allowSave", False), self.api_version,
-            custom.get("duplicate_result_key", "duplicateResut"))
+            self.conn,
+            self.org_id,
+            custom,
+            schema.name,
+            record,
+            operation,
+            options.get("allowSave", False),
+            self.api_version,
+            custom.get("duplicate_result_key", "duplicateResut"),
+        )
         if duplicate is not None:
             raise duplicate
 
@@ -212,14 +236,19 @@ class DataSession:
         values = rules.check_field_names(schema, body, "update")
         existing = self.load(sobject, record_id, schema)
         if schema.name == "Lead" and existing.get("IsConverted"):
-            raise ApiError(400, "CANNOT_UPDATE_CONVERTED_LEAD",
-                           "cannot reference converted lead", [])
+            raise ApiError(
+                400, "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", []
+            )
         values = rules.coerce_values(schema, values)
         rules.check_values(schema, values)
         cleared = [n for n in schema.required_on_create() if n in values and values[n] is None]
         if cleared:
-            raise ApiError(400, "REQUIRED_FIELD_MISSING",
-                           f"Required fields are missing: [{', '.join(cleared)}]", cleared)
+            raise ApiError(
+                400,
+                "REQUIRED_FIELD_MISSING",
+                f"Required fields are missing: [{', '.join(cleared)}]",
+                cleared,
+            )
         current = {k: v for k, v in existing.items() if not k.startswith("_")}
         merged = rules.apply_state_country(schema, {**current, **values}, current)
         if "OwnerId" in values:
@@ -235,8 +264,12 @@ class DataSession:
         schema = self.schema(sobject)
         existing = self.load(sobject, record_id, schema)
         if not schema.describe.get("deletable", True):
-            raise ApiError(400, "INVALID_TYPE_FOR_OPERATION",
-                           f"entity type {schema.name} does not support delete", [])
+            raise ApiError(
+                400,
+                "INVALID_TYPE_FOR_OPERATION",
+                f"entity type {schema.name} does not support delete",
+                [],
+            )
         self.store.delete_record_in(self.conn, self.org_id, existing["Id"])
 
     # ---- read ---------------------------------------------------------------------------------
@@ -246,21 +279,27 @@ class DataSession:
         record = self.load(sobject, record_id, schema)
         return self.shape(schema, record, fields)
 
-    def shape(self, schema: ObjectSchema, record: dict[str, Any],
-              fields: list[str] | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"attributes": {"type": schema.name,
-                                              "url": self.url_for(schema.name, record["Id"])}}
+    def shape(
+        self, schema: ObjectSchema, record: dict[str, Any], fields: list[str] | None = None
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "attributes": {"type": schema.name, "url": self.url_for(schema.name, record["Id"])}
+        }
         entries = schema.fields
         if fields:
             entries = []
             for name in fields:
                 entry = schema.field(name.strip())
                 if entry is None:
-                    raise ApiError(400, "INVALID_FIELD", f"No such column '{name.strip()}' on "
-                                   f"entity '{schema.name}'. If you are attempting to use a custom"
-                                   " field, be sure to append the '__c' after the custom field "
-                                   "name. Please reference your WSDL or the describe call for the "
-                                   "appropriate names.")
+                    raise ApiError(
+                        400,
+                        "INVALID_FIELD",
+                        f"No such column '{name.strip()}' on "
+                        f"entity '{schema.name}'. If you are attempting to use a custom"
+                        " field, be sure to append the '__c' after the custom field "
+                        "name. Please reference your WSDL or the describe call for the "
+                        "appropriate names.",
+                    )
                 entries.append(entry)
         for entry in entries:
             name = entry["name"]
@@ -276,9 +315,21 @@ class DataSession:
 
     @staticmethod
     def address(record: dict[str, Any], prefix: str) -> dict[str, Any] | None:
-        parts = {key[0].lower() + key[1:]: record.get(prefix + key) for key in (
-            "City", "Country", "CountryCode", "GeocodeAccuracy", "Latitude", "Longitude",
-            "PostalCode", "State", "StateCode", "Street")}
+        parts = {
+            key[0].lower() + key[1:]: record.get(prefix + key)
+            for key in (
+                "City",
+                "Country",
+                "CountryCode",
+                "GeocodeAccuracy",
+                "Latitude",
+                "Longitude",
+                "PostalCode",
+                "State",
+                "StateCode",
+                "Street",
+            )
+        }
         return parts if any(v is not None for v in parts.values()) else None
 
     def blob(self, sobject: str, record_id: str, field_name: str) -> bytes:
@@ -293,12 +344,17 @@ class DataSession:
 
     # ---- upsert -------------------------------------------------------------------------------
 
-    def find_by_external_id(self, schema: ObjectSchema, field_name: str,
-                            value: Any) -> tuple[dict, list[str]]:
+    def find_by_external_id(
+        self, schema: ObjectSchema, field_name: str, value: Any
+    ) -> tuple[dict, list[str]]:
         entry = schema.field(field_name)
         if entry is None or not (entry.get("externalId") or entry["name"] == "Id"):
-            raise ApiError(404, "NOT_FOUND", "Provided external ID field does not exist or is "
-                           f"not accessible: {field_name}", code_first=True)
+            raise ApiError(
+                404,
+                "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {field_name}",
+                code_first=True,
+            )
         if entry["name"] == "Id":
             if value is None or not ids.is_valid(str(value)):
                 raise malformed_id(str(value))
@@ -338,8 +394,10 @@ class DataSession:
         def source(object_type: str) -> list[dict]:
             if object_type not in cache:
                 cache[object_type] = self.store.list_records_in(
-                    self.conn, self.org_id, object_type, include_deleted)
+                    self.conn, self.org_id, object_type, include_deleted
+                )
             return cache[object_type]
+
         return source
 
     def lookup_record(self, object_type: str, record_id: str) -> dict | None:
@@ -357,8 +415,9 @@ class DataSession:
         if parsed.is_count:
             total = soql.count(parsed, source, self.lookup_record)
             return {"totalSize": total, "done": True, "records": []}
-        records = soql.execute(parsed, source, api_version=self.api_version,
-                               lookup_record=self.lookup_record)
+        records = soql.execute(
+            parsed, source, api_version=self.api_version, lookup_record=self.lookup_record
+        )
         return self.first_page(records)
 
     def batch_size(self) -> int:
@@ -374,17 +433,29 @@ class DataSession:
         if total <= size:
             return {"totalSize": total, "done": True, "records": records}
         now = time.time()
-        self.conn.execute("DELETE FROM query_cursor_pages WHERE created_at < ?",
-                          (now - CURSOR_TTL_SECONDS,))
+        self.conn.execute(
+            "DELETE FROM query_cursor_pages WHERE created_at < ?", (now - CURSOR_TTL_SECONDS,)
+        )
         locator = self.store.next_id(self.conn, self.org["serial"], "01g")
         for start in range(size, total, size):
             self.conn.execute(
                 "INSERT INTO query_cursor_pages (org_id, locator, start, total, records, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (self.org_id, locator, start, total, json.dumps(records[start:start + size]),
-                 now))
-        return {"totalSize": total, "done": False,
-                "nextRecordsUrl": self.locator_url(locator, size), "records": records[:size]}
+                (
+                    self.org_id,
+                    locator,
+                    start,
+                    total,
+                    json.dumps(records[start : start + size]),
+                    now,
+                ),
+            )
+        return {
+            "totalSize": total,
+            "done": False,
+            "nextRecordsUrl": self.locator_url(locator, size),
+            "records": records[:size],
+        }
 
     def locator_url(self, locator: str, start: int) -> str:
         return f"/services/data/v{self.api_version}/query/{locator}-{start}"
@@ -395,7 +466,8 @@ class DataSession:
         if locator and start_text.isdigit():
             row = self.conn.execute(
                 "SELECT * FROM query_cursor_pages WHERE org_id = ? AND locator = ? AND start = ?",
-                (self.org_id, locator, int(start_text))).fetchone()
+                (self.org_id, locator, int(start_text)),
+            ).fetchone()
         if row is None:
             raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         records = json.loads(row["records"])

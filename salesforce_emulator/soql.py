@@ -23,12 +23,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Optional, Protocol, Sequence, Union
+from typing import Any, Protocol
 
 __all__ = [
-    "SoqlError", "Query", "FieldPath", "parse", "execute", "count", "query_response",
-    "escape_string_literal", "MAX_QUERY_LENGTH",
+    "SoqlError",
+    "Query",
+    "FieldPath",
+    "parse",
+    "execute",
+    "count",
+    "query_response",
+    "escape_string_literal",
+    "MAX_QUERY_LENGTH",
 ]
 
 MAX_QUERY_LENGTH = 100_000
@@ -69,14 +77,14 @@ class SchemaLike(Protocol):
 
     name: str
 
-    def field(self, name: str) -> Optional[dict]: ...
+    def field(self, name: str) -> dict | None: ...
 
-    def relationship(self, relationship_name: str) -> Optional[dict]: ...
+    def relationship(self, relationship_name: str) -> dict | None: ...
 
 
-SchemaLookup = Union[Callable[[str], Optional[SchemaLike]], Mapping[str, SchemaLike]]
-RecordSource = Union[Callable[[str], Iterable[dict]], Mapping[str, Iterable[dict]]]
-RecordLookup = Callable[[str, str], Optional[dict]]  # (object type, id) -> record
+SchemaLookup = Callable[[str], SchemaLike | None] | Mapping[str, SchemaLike]
+RecordSource = Callable[[str], Iterable[dict]] | Mapping[str, Iterable[dict]]
+RecordLookup = Callable[[str, str], dict | None]  # (object type, id) -> record
 
 
 # --------------------------------------------------------------------------- errors
@@ -130,8 +138,10 @@ def tokenize(soql: str) -> list[Token]:
             continue
         match = _TOKEN_RE.match(soql, offset)
         if match is None:
-            raise SoqlError("MALFORMED_QUERY", _positioned_message(
-                soql, offset, f"unexpected token: '{soql[offset]}'"))
+            raise SoqlError(
+                "MALFORMED_QUERY",
+                _positioned_message(soql, offset, f"unexpected token: '{soql[offset]}'"),
+            )
         if match.lastgroup != "WS":
             tokens.append(Token(match.lastgroup, match.group(), offset))
         offset = match.end()
@@ -149,14 +159,22 @@ def _string_literal_end(soql: str, start: int) -> int:
             return index
         else:
             index += 1
-    raise SoqlError("MALFORMED_QUERY", _positioned_message(
-        soql, start, "unexpected token: '<EOF>'"))
+    raise SoqlError(
+        "MALFORMED_QUERY", _positioned_message(soql, start, "unexpected token: '<EOF>'")
+    )
 
 
 # --------------------------------------------------------------------------- string literals
 
 _SIMPLE_ESCAPES = {
-    "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "b": "\b",
+    "f": "\f",
+    '"': '"',
+    "'": "'",
+    "\\": "\\",
 }
 _LIKE_ONLY_ESCAPES = {"_", "%"}
 
@@ -176,7 +194,9 @@ def escape_string_literal(value: str, for_like: bool = False) -> str:
     return "".join(out)
 
 
-def _decode_literal(raw: str, for_like: bool, error: Callable[[str], SoqlError]) -> list[tuple[str, bool]]:
+def _decode_literal(
+    raw: str, for_like: bool, error: Callable[[str], SoqlError]
+) -> list[tuple[str, bool]]:
     """Literal body → [(char, escaped)]; escaped chars are never LIKE wildcards."""
     chars: list[tuple[str, bool]] = []
     index = 0
@@ -235,21 +255,21 @@ class Comparison:
     path: FieldPath
     operator: str  # =, !=, <, <=, >, >=, IN, NOT IN, LIKE
     values: tuple[Literal, ...]
-    like_pattern: Optional[re.Pattern] = None
+    like_pattern: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
 class BoolOp:
     operator: str  # AND, OR
-    operands: tuple["Condition", ...]
+    operands: tuple[Condition, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    operand: "Condition"
+    operand: Condition
 
 
-Condition = Union[Comparison, BoolOp, Not]
+Condition = Comparison | BoolOp | Not
 
 
 @dataclass(frozen=True)
@@ -264,12 +284,12 @@ class Query:
     object_name: str
     fields: tuple[FieldPath, ...]  # empty for COUNT()
     is_count: bool = False
-    where: Optional[Condition] = None
+    where: Condition | None = None
     order_by: tuple[OrderItem, ...] = ()
-    limit: Optional[int] = None
+    limit: int | None = None
     offset: int = 0
     soql: str = ""
-    children: tuple["ChildQuery", ...] = ()
+    children: tuple[ChildQuery, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -288,20 +308,42 @@ class _SubqueryStart:
 
 # --------------------------------------------------------------------------- parser
 
-_CLAUSE_KEYWORDS = {"FROM", "WHERE", "ORDER", "LIMIT", "OFFSET", "GROUP", "HAVING", "FOR",
-                    "WITH", "USING", "UPDATE"}
+_CLAUSE_KEYWORDS = {
+    "FROM",
+    "WHERE",
+    "ORDER",
+    "LIMIT",
+    "OFFSET",
+    "GROUP",
+    "HAVING",
+    "FOR",
+    "WITH",
+    "USING",
+    "UPDATE",
+}
 _COMPARISON_OPERATORS = {"=", "!=", "<>", "<", "<=", ">", ">="}
-_STRING_TYPES = {"string", "email", "phone", "url", "textarea", "picklist", "multipicklist",
-                 "combobox", "encryptedstring"}
+_STRING_TYPES = {
+    "string",
+    "email",
+    "phone",
+    "url",
+    "textarea",
+    "picklist",
+    "multipicklist",
+    "combobox",
+    "encryptedstring",
+}
 _ID_TYPES = {"id", "reference"}
 _NUMBER_TYPES = {"int", "double", "currency", "percent", "long"}
 _ID_PATTERN = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _NAMED_DATE = re.compile(
     r"(TODAY|YESTERDAY|TOMORROW|(?:LAST|THIS|NEXT)_(?:WEEK|MONTH|YEAR)|LAST_90_DAYS|"
-    r"NEXT_90_DAYS|(?:LAST|NEXT)_N_DAYS:\d+|N_DAYS_AGO:\d+)", re.IGNORECASE)
+    r"NEXT_90_DAYS|(?:LAST|NEXT)_N_DAYS:\d+|N_DAYS_AGO:\d+)",
+    re.IGNORECASE,
+)
 
 
-def parse(soql: str, schema: Optional[SchemaLookup] = None) -> Query:
+def parse(soql: str, schema: SchemaLookup | None = None) -> Query:
     """Parse and validate ``soql`` against ``schema`` (object name → ObjectSchema).
 
     ``schema`` may be a callable or a mapping; the default is the emulator's
@@ -309,11 +351,12 @@ def parse(soql: str, schema: Optional[SchemaLookup] = None) -> Query:
     """
     if len(soql) > MAX_QUERY_LENGTH:
         raise SoqlError(
-            "MALFORMED_QUERY", "SOQL statements cannot be longer than 100,000 characters.")
+            "MALFORMED_QUERY", "SOQL statements cannot be longer than 100,000 characters."
+        )
     return _Parser(soql, _schema_lookup(schema)).parse_query()
 
 
-def _schema_lookup(schema: Optional[SchemaLookup]) -> Callable[[str], Optional[SchemaLike]]:
+def _schema_lookup(schema: SchemaLookup | None) -> Callable[[str], SchemaLike | None]:
     if schema is None:
         from .schema import canonical_object_name, load_schema
 
@@ -325,7 +368,7 @@ def _schema_lookup(schema: Optional[SchemaLookup]) -> Callable[[str], Optional[S
 
 
 class _Parser:
-    def __init__(self, soql: str, lookup: Callable[[str], Optional[SchemaLike]]) -> None:
+    def __init__(self, soql: str, lookup: Callable[[str], SchemaLike | None]) -> None:
         self.soql = soql
         self.lookup = lookup
         self.tokens = tokenize(soql)
@@ -345,7 +388,7 @@ class _Parser:
     def error_at(self, offset: int, text: str, code: str = "MALFORMED_QUERY") -> SoqlError:
         return SoqlError(code, _positioned_message(self.soql, offset, text))
 
-    def unexpected(self, token: Optional[Token] = None) -> SoqlError:
+    def unexpected(self, token: Token | None = None) -> SoqlError:
         token = token or self.current
         return self.error_at(token.offset, f"unexpected token: '{token.text}'")
 
@@ -371,14 +414,18 @@ class _Parser:
         object_token = self.expect("IDENT")
         object_schema = self.lookup(object_token.text)
         if object_schema is None or "." in object_token.text:
-            raise self.error_at(object_token.offset, _UNKNOWN_OBJECT.format(
-                name=object_token.text), "INVALID_TYPE")
+            raise self.error_at(
+                object_token.offset, _UNKNOWN_OBJECT.format(name=object_token.text), "INVALID_TYPE"
+            )
         self.object_schema = object_schema
         plain_tokens = [t for t in select_tokens if isinstance(t, Token)]
         fields = tuple(self.resolve_path(token) for token in plain_tokens)
         self.reject_duplicates(fields, plain_tokens)
-        children = tuple(self.parse_child_query(item.position) for item in select_tokens
-                         if isinstance(item, _SubqueryStart))
+        children = tuple(
+            self.parse_child_query(item.position)
+            for item in select_tokens
+            if isinstance(item, _SubqueryStart)
+        )
         where = None
         if self.current.is_keyword("WHERE"):
             self.advance()
@@ -387,12 +434,22 @@ class _Parser:
         limit = self.parse_count_clause("LIMIT")
         offset = self.parse_count_clause("OFFSET")
         if offset is not None and offset > MAX_OFFSET:
-            raise SoqlError("NUMBER_OUTSIDE_VALID_RANGE",
-                            f"Maximum SOQL offset allowed is {MAX_OFFSET}")
+            raise SoqlError(
+                "NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}"
+            )
         if self.current.kind != "EOF":
             raise self.unexpected()
-        return Query(object_schema.name, fields, is_count, where, order_by, limit, offset or 0,
-                     self.soql, children)
+        return Query(
+            object_schema.name,
+            fields,
+            is_count,
+            where,
+            order_by,
+            limit,
+            offset or 0,
+            self.soql,
+            children,
+        )
 
     def parse_child_query(self, position: int) -> ChildQuery:
         """Parse the subquery starting at token ``position`` against the outer object."""
@@ -411,11 +468,16 @@ class _Parser:
         child = finder(parts[0]) if finder and len(parts) == 1 else None
         child_schema = self.lookup(child["childSObject"]) if child else None
         if child_schema is None:
-            raise self.error_at(relationship_token.offset, (
-                f"Didn't understand relationship '{parts[-1]}' in FROM part of query call. If "
-                "you are attempting to use a custom relationship, be sure to append the '__r' "
-                "after the custom relationship name. Please reference your WSDL or the describe "
-                "call for the appropriate names."), "INVALID_TYPE")
+            raise self.error_at(
+                relationship_token.offset,
+                (
+                    f"Didn't understand relationship '{parts[-1]}' in FROM part of query call. If "
+                    "you are attempting to use a custom relationship, be sure to append the '__r' "
+                    "after the custom relationship name. Please reference your WSDL or the describe "
+                    "call for the appropriate names."
+                ),
+                "INVALID_TYPE",
+            )
         self.object_schema = child_schema
         fields = tuple(self.resolve_path(token) for token in field_tokens)
         self.reject_duplicates(fields, field_tokens)
@@ -430,7 +492,7 @@ class _Parser:
         query = Query(child_schema.name, fields, False, where, order_by, limit)
         return ChildQuery(child["relationshipName"], child["field"], query)
 
-    def parse_select_list(self) -> tuple[list[Union[Token, _SubqueryStart]], bool]:
+    def parse_select_list(self) -> tuple[list[Token | _SubqueryStart], bool]:
         if self.current.is_keyword("COUNT") and self.tokens[self.position + 1].kind == "LPAREN":
             self.advance()
             self.advance()
@@ -442,10 +504,13 @@ class _Parser:
             field_tokens.append(self.parse_select_item())
         return field_tokens, False
 
-    def parse_select_item(self, allow_subquery: bool = True) -> Union[Token, _SubqueryStart]:
+    def parse_select_item(self, allow_subquery: bool = True) -> Token | _SubqueryStart:
         token = self.current
-        if allow_subquery and token.kind == "LPAREN" \
-                and self.tokens[self.position + 1].is_keyword("SELECT"):
+        if (
+            allow_subquery
+            and token.kind == "LPAREN"
+            and self.tokens[self.position + 1].is_keyword("SELECT")
+        ):
             return self.skip_subquery()
         if token.kind != "IDENT" or token.text.upper() in _CLAUSE_KEYWORDS:
             raise self.unexpected()
@@ -467,14 +532,15 @@ class _Parser:
 
     def reject_duplicates(self, fields: Sequence[FieldPath], tokens: Sequence[Token]) -> None:
         seen: set[str] = set()
-        for path, token in zip(fields, tokens):
+        for path, token in zip(fields, tokens, strict=False):
             key = path.canonical.lower()
             if key in seen:
-                raise self.error_at(token.offset, f"duplicate field selected: {path.canonical}",
-                                    "INVALID_FIELD")
+                raise self.error_at(
+                    token.offset, f"duplicate field selected: {path.canonical}", "INVALID_FIELD"
+                )
             seen.add(key)
 
-    def parse_count_clause(self, keyword: str) -> Optional[int]:
+    def parse_count_clause(self, keyword: str) -> int | None:
         if not self.current.is_keyword(keyword):
             return None
         self.advance()
@@ -533,7 +599,10 @@ class _Parser:
     def parse_comparison(self) -> Comparison:
         field_token = self.current
         if field_token.kind != "IDENT" or field_token.text.upper() in _CLAUSE_KEYWORDS | {
-                "AND", "OR", "NOT"}:
+            "AND",
+            "OR",
+            "NOT",
+        }:
             raise self.unexpected()
         self.advance()
         path = self.resolve_path(field_token)
@@ -546,7 +615,8 @@ class _Parser:
             self.advance()
             comparison = self.parse_like(path, field_token)
         elif self.current.is_keyword("IN") or (
-                self.current.is_keyword("NOT") and self.tokens[self.position + 1].is_keyword("IN")):
+            self.current.is_keyword("NOT") and self.tokens[self.position + 1].is_keyword("IN")
+        ):
             operator = "NOT IN" if self.current.is_keyword("NOT") else "IN"
             self.position += 2 if operator == "NOT IN" else 1
             comparison = Comparison(path, operator, self.parse_value_list())
@@ -566,11 +636,15 @@ class _Parser:
             for char, escaped in chars
         )
         if path.field_type not in _STRING_TYPES | _ID_TYPES:
-            raise self.error_at(field_token.offset, f"invalid operator on {path.field_type} "
-                                "field", "INVALID_QUERY_FILTER_OPERATOR")
+            raise self.error_at(
+                field_token.offset,
+                f"invalid operator on {path.field_type} field",
+                "INVALID_QUERY_FILTER_OPERATOR",
+            )
         pattern = re.compile(regex, re.IGNORECASE | re.DOTALL)
-        return Comparison(path, "LIKE", (Literal("string", token.text, token.text, token.offset),),
-                          pattern)
+        return Comparison(
+            path, "LIKE", (Literal("string", token.text, token.text, token.offset),), pattern
+        )
 
     def parse_value_list(self) -> tuple[Literal, ...]:
         self.expect("LPAREN")
@@ -585,8 +659,9 @@ class _Parser:
         token = self.current
         if token.kind == "STRING":
             self.advance()
-            chars = _decode_literal(token.text, False,
-                                    lambda text: self.error_at(token.offset, text))
+            chars = _decode_literal(
+                token.text, False, lambda text: self.error_at(token.offset, text)
+            )
             return Literal("string", "".join(c for c, _ in chars), token.text, token.offset)
         if token.kind == "NUMBER":
             self.advance()
@@ -617,14 +692,22 @@ class _Parser:
                 continue
             if field_type in _ID_TYPES and literal.kind == "string":
                 if not _ID_PATTERN.fullmatch(literal.value):
-                    raise self.error_at(field_token.offset, f"invalid ID field: {literal.value}",
-                                        "INVALID_QUERY_FILTER_OPERATOR")
+                    raise self.error_at(
+                        field_token.offset,
+                        f"invalid ID field: {literal.value}",
+                        "INVALID_QUERY_FILTER_OPERATOR",
+                    )
                 continue
             expected = _expected_literal(field_type)
             if expected is not None and literal.kind not in expected[0]:
-                raise self.error_at(literal.offset, (
-                    f"value of filter criterion for field '{comparison.path.field_name}' must be "
-                    f"of type {expected[1]}"), "INVALID_FIELD")
+                raise self.error_at(
+                    literal.offset,
+                    (
+                        f"value of filter criterion for field '{comparison.path.field_name}' must be "
+                        f"of type {expected[1]}"
+                    ),
+                    "INVALID_FIELD",
+                )
 
     # -- names
 
@@ -632,8 +715,11 @@ class _Parser:
         """'Owner.Email' → hops through OwnerId to User.Email; errors name the bad part."""
         parts = token.text.split(".")
         schema: SchemaLike = self.object_schema
-        if len(parts) > 1 and schema.relationship(parts[0]) is None \
-                and parts[0].lower() == schema.name.lower():
+        if (
+            len(parts) > 1
+            and schema.relationship(parts[0]) is None
+            and parts[0].lower() == schema.name.lower()
+        ):
             parts = parts[1:]  # "Account.Name" FROM Account: the object's own name as prefix
         hops: list[tuple[str, tuple[str, ...]]] = []
         reference_fields: list[str] = []
@@ -641,20 +727,27 @@ class _Parser:
             reference = schema.relationship(part)
             target = _first_known(reference["referenceTo"], self.lookup) if reference else None
             if target is None:
-                raise self.error_at(token.offset, _UNKNOWN_RELATIONSHIP.format(name=part),
-                                    "INVALID_FIELD")
+                raise self.error_at(
+                    token.offset, _UNKNOWN_RELATIONSHIP.format(name=part), "INVALID_FIELD"
+                )
             hops.append((reference["relationshipName"], tuple(reference["referenceTo"])))
             reference_fields.append(reference["name"])
             schema = target
         entry = schema.field(parts[-1])
         if entry is None:
-            raise self.error_at(token.offset, _NO_SUCH_COLUMN.format(
-                name=token.text if not hops else parts[-1], entity=schema.name), "INVALID_FIELD")
-        return FieldPath(tuple(hops), tuple(reference_fields), entry["name"], entry["type"],
-                         token.text)
+            raise self.error_at(
+                token.offset,
+                _NO_SUCH_COLUMN.format(
+                    name=token.text if not hops else parts[-1], entity=schema.name
+                ),
+                "INVALID_FIELD",
+            )
+        return FieldPath(
+            tuple(hops), tuple(reference_fields), entry["name"], entry["type"], token.text
+        )
 
 
-def _expected_literal(field_type: str) -> Optional[tuple[set[str], str]]:
+def _expected_literal(field_type: str) -> tuple[set[str], str] | None:
     """(accepted literal kinds, Salesforce's wording) for a field type."""
     if field_type in _STRING_TYPES:
         return {"string"}, "string and should be enclosed in quotes"
@@ -672,7 +765,7 @@ def _expected_literal(field_type: str) -> Optional[tuple[set[str], str]]:
     return None
 
 
-def _first_known(object_names: Sequence[str], lookup) -> Optional[SchemaLike]:
+def _first_known(object_names: Sequence[str], lookup) -> SchemaLike | None:
     # Polymorphic references (Lead.Owner → Group|User) resolve to User first:
     # the fields the product reads (Email, Name) exist there.
     ordered = sorted(object_names, key=lambda name: name != "User")
@@ -687,7 +780,7 @@ def _parse_datetime(text: str) -> dt.datetime:
     """Query literals and stored values: Z, +01:00 and Salesforce's +0000 offsets."""
     normalized = text.replace("Z", "+00:00")
     normalized = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", normalized)
-    return dt.datetime.fromisoformat(normalized).astimezone(dt.timezone.utc)
+    return dt.datetime.fromisoformat(normalized).astimezone(dt.UTC)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -730,26 +823,32 @@ class _Evaluator:
     lookup_record: RecordLookup
     now: dt.datetime
     _parent_cache: dict = field(default_factory=dict)
-    source: Optional[Callable[[str], Iterable[dict]]] = None
+    source: Callable[[str], Iterable[dict]] | None = None
 
-    def parent_chain(self, record: dict, path: FieldPath) -> tuple[Optional[dict], list]:
+    def parent_chain(self, record: dict, path: FieldPath) -> tuple[dict | None, list]:
         """Walk the relationship hops; returns (final record, [(type, record) per hop])."""
-        current: Optional[dict] = record
-        chain: list[tuple[str, Optional[dict]]] = []
-        for (relationship, targets), reference_field in zip(path.relationships,
-                                                            path.reference_fields):
+        current: dict | None = record
+        chain: list[tuple[str, dict | None]] = []
+        for (_relationship, targets), reference_field in zip(
+            path.relationships, path.reference_fields, strict=False
+        ):
             parent_id = current.get(reference_field) if current else None
             found = self.find_parent(targets, parent_id) if parent_id else None
             current = found[1] if found else None
             chain.append(found if found else (None, None))
         return current, chain
 
-    def find_parent(self, targets: Sequence[str], record_id: str) -> Optional[tuple[str, dict]]:
+    def find_parent(self, targets: Sequence[str], record_id: str) -> tuple[str, dict] | None:
         key = (tuple(targets), record_id)
         if key not in self._parent_cache:
             self._parent_cache[key] = next(
-                ((target, parent) for target in targets
-                 if (parent := self.lookup_record(target, record_id)) is not None), None)
+                (
+                    (target, parent)
+                    for target in targets
+                    if (parent := self.lookup_record(target, record_id)) is not None
+                ),
+                None,
+            )
         return self._parent_cache[key]
 
     def value(self, record: dict, path: FieldPath) -> Any:
@@ -796,16 +895,21 @@ class _Evaluator:
         value = _comparable(stored, field_type)
         if literal.kind == "date_range":
             start, end = self.range_bounds(literal, field_type)
-            return {"<": value < start, "<=": value < end, ">": value >= end,
-                    ">=": value >= start}[operator]
+            return {"<": value < start, "<=": value < end, ">": value >= end, ">=": value >= start}[
+                operator
+            ]
         other = _comparable_literal(literal, field_type)
-        return {"<": value < other, "<=": value <= other, ">": value > other,
-                ">=": value >= other}[operator]
+        return {"<": value < other, "<=": value <= other, ">": value > other, ">=": value >= other}[
+            operator
+        ]
 
     def range_bounds(self, literal: Literal, field_type: str) -> tuple[Any, Any]:
         start, end = _date_range(literal.value, self.now.date())
         if field_type == "datetime":
-            as_datetime = lambda day: dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+
+            def as_datetime(day):
+                return dt.datetime.combine(day, dt.time(), dt.UTC)
+
             return as_datetime(start), as_datetime(end)
         return start, end
 
@@ -841,8 +945,9 @@ def _order(records: list[dict], query: Query, evaluator: _Evaluator) -> list[dic
         with_value = [(evaluator.value(r, item.path), r) for r in records]
         present = [(v, r) for v, r in with_value if v is not None]
         missing = [r for v, r in with_value if v is None]
-        present.sort(key=lambda pair: _sort_key(pair[0], item.path.field_type),
-                     reverse=item.descending)
+        present.sort(
+            key=lambda pair: _sort_key(pair[0], item.path.field_type), reverse=item.descending
+        )
         ordered_present = [r for _, r in present]
         records = ordered_present + missing if item.nulls_last else missing + ordered_present
     return records
@@ -855,25 +960,43 @@ def _records_source(records_by_type: RecordSource) -> Callable[[str], Iterable[d
 
 
 def _default_record_lookup(source: Callable[[str], Iterable[dict]]) -> RecordLookup:
-    def lookup(object_type: str, record_id: str) -> Optional[dict]:
-        return next((r for r in source(object_type)
-                     if str(r.get("Id", ""))[:15] == str(record_id)[:15]), None)
+    def lookup(object_type: str, record_id: str) -> dict | None:
+        return next(
+            (r for r in source(object_type) if str(r.get("Id", ""))[:15] == str(record_id)[:15]),
+            None,
+        )
+
     return lookup
 
 
-def _matching_records(query: Query, records_by_type: RecordSource,
-                      lookup_record: Optional[RecordLookup], now: Optional[dt.datetime]
-                      ) -> tuple[list[dict], _Evaluator]:
+def _matching_records(
+    query: Query,
+    records_by_type: RecordSource,
+    lookup_record: RecordLookup | None,
+    now: dt.datetime | None,
+) -> tuple[list[dict], _Evaluator]:
     source = _records_source(records_by_type)
-    evaluator = _Evaluator(query, lookup_record or _default_record_lookup(source),
-                           now or dt.datetime.now(dt.timezone.utc), source=source)
-    records = [r for r in source(query.object_name)
-               if query.where is None or evaluator.matches(r, query.where)]
+    evaluator = _Evaluator(
+        query,
+        lookup_record or _default_record_lookup(source),
+        now or dt.datetime.now(dt.UTC),
+        source=source,
+    )
+    records = [
+        r
+        for r in source(query.object_name)
+        if query.where is None or evaluator.matches(r, query.where)
+    ]
     return _order(records, query, evaluator), evaluator
 
 
-def count(query: Query, records_by_type: RecordSource,
-          lookup_record: Optional[RecordLookup] = None, *, now: Optional[dt.datetime] = None) -> int:
+def count(
+    query: Query,
+    records_by_type: RecordSource,
+    lookup_record: RecordLookup | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> int:
     """Number of records the query selects (COUNT() honours LIMIT/OFFSET too)."""
     records, _ = _matching_records(query, records_by_type, lookup_record, now)
     return len(_page(records, query))
@@ -887,11 +1010,11 @@ def _page(records: list[dict], query: Query) -> list[dict]:
 def execute(
     query: Query,
     records_by_type: RecordSource,
-    schema: Optional[SchemaLookup] = None,
+    schema: SchemaLookup | None = None,
     *,
     api_version: str = DEFAULT_API_VERSION,
-    lookup_record: Optional[RecordLookup] = None,
-    now: Optional[dt.datetime] = None,
+    lookup_record: RecordLookup | None = None,
+    now: dt.datetime | None = None,
 ) -> list[dict]:
     """The query's result records, shaped like REST ``records`` entries.
 
@@ -909,8 +1032,9 @@ def execute(
     return [_shape(record, query, evaluator, version) for record in _page(records, query)]
 
 
-def query_response(query: Query, records_by_type: RecordSource,
-                   schema: Optional[SchemaLookup] = None, **options: Any) -> dict:
+def query_response(
+    query: Query, records_by_type: RecordSource, schema: SchemaLookup | None = None, **options: Any
+) -> dict:
     """The whole (single-page) REST body: {totalSize, done, records}."""
     if query.is_count:
         total = count(query, records_by_type, options.get("lookup_record"), now=options.get("now"))
@@ -920,18 +1044,25 @@ def query_response(query: Query, records_by_type: RecordSource,
 
 
 def _attributes(object_type: str, record_id: Any, version: str) -> dict:
-    return {"type": object_type, "url": f"/services/data/v{version}/sobjects/{object_type}/{record_id}"}
+    return {
+        "type": object_type,
+        "url": f"/services/data/v{version}/sobjects/{object_type}/{record_id}",
+    }
 
 
 def _shape(record: dict, query: Query, evaluator: _Evaluator, version: str) -> dict:
-    shaped: dict[str, Any] = {"attributes": _attributes(query.object_name, record.get("Id"), version)}
+    shaped: dict[str, Any] = {
+        "attributes": _attributes(query.object_name, record.get("Id"), version)
+    }
     for path in query.fields:
         if not path.relationships:
             shaped[path.field_name] = _output_value(record, path, query.object_name, version)
             continue
         _, chain = evaluator.parent_chain(record, path)
         container = shaped
-        for (relationship, _), (parent_type, parent) in zip(path.relationships, chain):
+        for (relationship, _), (parent_type, parent) in zip(
+            path.relationships, chain, strict=False
+        ):
             if parent is None:
                 # Salesforce returns null for a missing parent, not an empty object.
                 container.setdefault(relationship, None)
@@ -948,22 +1079,32 @@ def _shape(record: dict, query: Query, evaluator: _Evaluator, version: str) -> d
     return shaped
 
 
-def _child_result(record: dict, child: ChildQuery, evaluator: _Evaluator,
-                  version: str) -> Optional[dict]:
+def _child_result(
+    record: dict, child: ChildQuery, evaluator: _Evaluator, version: str
+) -> dict | None:
     """Nested {totalSize, done, records} of a child subquery; null when there are none."""
     parent_id = str(record.get("Id") or "")[:15]
-    child_evaluator = _Evaluator(child.query, evaluator.lookup_record, evaluator.now,
-                                 source=evaluator.source)
-    candidates = [r for r in (evaluator.source(child.query.object_name) if evaluator.source
-                              else ())
-                  if parent_id and str(r.get(child.field) or "")[:15] == parent_id]
-    matching = [r for r in candidates
-                if child.query.where is None or child_evaluator.matches(r, child.query.where)]
+    child_evaluator = _Evaluator(
+        child.query, evaluator.lookup_record, evaluator.now, source=evaluator.source
+    )
+    candidates = [
+        r
+        for r in (evaluator.source(child.query.object_name) if evaluator.source else ())
+        if parent_id and str(r.get(child.field) or "")[:15] == parent_id
+    ]
+    matching = [
+        r
+        for r in candidates
+        if child.query.where is None or child_evaluator.matches(r, child.query.where)
+    ]
     rows = _page(_order(matching, child.query, child_evaluator), child.query)
     if not rows:
         return None
-    return {"totalSize": len(rows), "done": True,
-            "records": [_shape(r, child.query, child_evaluator, version) for r in rows]}
+    return {
+        "totalSize": len(rows),
+        "done": True,
+        "records": [_shape(r, child.query, child_evaluator, version) for r in rows],
+    }
 
 
 def _output_value(record: dict, path: FieldPath, object_type: str, version: str) -> Any:
@@ -972,5 +1113,7 @@ def _output_value(record: dict, path: FieldPath, object_type: str, version: str)
         return False  # checkboxes are never null in Salesforce
     if path.field_type == "base64" and value is not None:
         # Blobs are not inlined: the query returns the URL to fetch them (recorded).
-        return f"/services/data/v{version}/sobjects/{object_type}/{record.get('Id')}/{path.field_name}"
+        return (
+            f"/services/data/v{version}/sobjects/{object_type}/{record.get('Id')}/{path.field_name}"
+        )
     return value

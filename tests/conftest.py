@@ -26,13 +26,13 @@ def _database_per_xdist_worker() -> None:
     name = f"{url.database}_{worker}"
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                    {"n": name}).scalar()
+        exists = connection.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).scalar()
         if not exists:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    os.environ["TEST_DATABASE_URL"] = url.set(database=name).render_as_string(
-        hide_password=False)
+    os.environ["TEST_DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
 
 
 _database_per_xdist_worker()

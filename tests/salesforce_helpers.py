@@ -21,30 +21,50 @@ def emulator_session(emulator) -> requests.Session:
     return EmulatorAdapter(emulator).mount(requests.Session())
 
 
-def sf_browser_login(emulator, authorize_url: str, username: str = DEMO_ADMIN_USERNAME,
-                     password: str = DEMO_PASSWORD, allow: bool = True) -> str:
+def sf_browser_login(
+    emulator,
+    authorize_url: str,
+    username: str = DEMO_ADMIN_USERNAME,
+    password: str = DEMO_PASSWORD,
+    allow: bool = True,
+) -> str:
     """Log in on the emulator's authorize page and allow (or deny); returns the callback URL
     Salesforce redirects the browser to."""
     with emulator_session(emulator) as browser:
         return browser_login(browser, authorize_url, username, password, allow)
 
 
-def browser_login(browser: requests.Session, authorize_url: str,
-                  username: str = DEMO_ADMIN_USERNAME, password: str = DEMO_PASSWORD,
-                  allow: bool = True) -> str:
+def browser_login(
+    browser: requests.Session,
+    authorize_url: str,
+    username: str = DEMO_ADMIN_USERNAME,
+    password: str = DEMO_PASSWORD,
+    allow: bool = True,
+) -> str:
     page = browser.get(authorize_url)
     page.close()
     assert page.status_code == 200, page.text
-    login = browser.post(authorize_url, data={
-        **hidden_inputs(page.text), "step": "login", "username": username,
-        "password": password,
-    })
+    login = browser.post(
+        authorize_url,
+        data={
+            **hidden_inputs(page.text),
+            "step": "login",
+            "username": username,
+            "password": password,
+        },
+    )
     login.close()
     assert 'id="oaapprove"' in login.text, login.text
     decision = {"oaapprove": "Allow"} if allow else {"oadeny": "Deny"}
-    answer = browser.post(authorize_url, data={
-        **hidden_inputs(login.text), "step": "consent", **decision,
-    }, allow_redirects=False)
+    answer = browser.post(
+        authorize_url,
+        data={
+            **hidden_inputs(login.text),
+            "step": "consent",
+            **decision,
+        },
+        allow_redirects=False,
+    )
     answer.close()
     assert answer.status_code in (302, 303), answer.text
     return answer.headers["Location"]

@@ -5,7 +5,7 @@ import time_machine
 
 from lemontaps.extensions import db
 from lemontaps.models import User
-from tests.factories import PASSWORD, admin_of, login, make_user
+from tests.factories import PASSWORD, login, make_user
 
 WRONG = "E-mail or password is wrong."
 
@@ -119,7 +119,11 @@ def test_password_change_needs_the_current_password(client, account_a):
     login(client, "admin@acme.test")
     response = client.post(
         "/profile/password",
-        data={"current_password": "wrong", "password": "newsecret1", "password_confirm": "newsecret1"},
+        data={
+            "current_password": "wrong",
+            "password": "newsecret1",
+            "password_confirm": "newsecret1",
+        },
     )
     assert response.status_code == 422
     assert b"This is not your current password." in response.data
@@ -186,8 +190,12 @@ class TestThrottling:
 
 class TestForgotPassword:
     def test_same_message_for_known_and_unknown_addresses(self, client, account_a, outbox):
-        known = client.post("/auth/forgot-password", data={"email": "admin@acme.test"}, follow_redirects=True)
-        unknown = client.post("/auth/forgot-password", data={"email": "who@acme.test"}, follow_redirects=True)
+        known = client.post(
+            "/auth/forgot-password", data={"email": "admin@acme.test"}, follow_redirects=True
+        )
+        unknown = client.post(
+            "/auth/forgot-password", data={"email": "who@acme.test"}, follow_redirects=True
+        )
         message = b"If this address belongs to an account, a reset link is on its way."
         assert message in known.data and message in unknown.data
         assert [m.recipients for m in outbox] == [["admin@acme.test"]]
@@ -205,7 +213,9 @@ class TestForgotPassword:
         assert client.post(link, data=data).status_code == 302
         assert login(client, "admin@acme.test", "fresh password 1").status_code == 302
         client.post("/auth/logout")
-        again = client.post(link, data={"password": "evil password", "password_confirm": "evil password"})
+        again = client.post(
+            link, data={"password": "evil password", "password_confirm": "evil password"}
+        )
         assert again.status_code == 400
         assert b"not valid any more" in again.data
 

@@ -25,17 +25,27 @@ def test_description_ends_with_met_on_and_cuts_the_notes_first():
 
 
 def test_only_email_is_used_never_work_email():
-    mapped = map_contact({"last_name": "L", "company": "C", "email": "",
-                          "work_email": "work@x.example"}, "Lead")
+    mapped = map_contact(
+        {"last_name": "L", "company": "C", "email": "", "work_email": "work@x.example"}, "Lead"
+    )
     assert isinstance(mapped, MappedRecord)
     assert "Email" not in mapped.fields
 
 
 @pytest.mark.parametrize("target", ["Lead", "Contact"])
 def test_unmapped_fields_are_never_sent(target):
-    mapped = map_contact({"last_name": "L", "company": "C", "role": "R", "addressee": "A",
-                          "address_line2": "Hof", "language": "de", "gdpr_consent": True},
-                         target)
+    mapped = map_contact(
+        {
+            "last_name": "L",
+            "company": "C",
+            "role": "R",
+            "addressee": "A",
+            "address_line2": "Hof",
+            "language": "de",
+            "gdpr_consent": True,
+        },
+        target,
+    )
     sent = " ".join(str(v) for v in mapped.fields.values())
     for value in ("Hof", "Addressee"):
         assert value not in sent
@@ -43,10 +53,10 @@ def test_unmapped_fields_are_never_sent(target):
 
 
 def test_a_restricted_salutation_not_in_the_picklist_is_left_out_and_said():
-    describe = {"Salutation": {"type": "picklist", "restricted": True,
-                               "picklist": ["Mr.", "Ms."]}}
-    mapped = map_contact({"name_prefix": "Herr Dr.", "last_name": "L", "company": "C"}, "Lead",
-                         describe)
+    describe = {"Salutation": {"type": "picklist", "restricted": True, "picklist": ["Mr.", "Ms."]}}
+    mapped = map_contact(
+        {"name_prefix": "Herr Dr.", "last_name": "L", "company": "C"}, "Lead", describe
+    )
     assert "Salutation" not in mapped.fields and mapped.notes == ["not_sent:Salutation"]
 
 
@@ -56,10 +66,19 @@ def test_company_is_never_cut():
     assert failure == MappingFailure("too_long", "Company", 10, 11)
 
 
-@pytest.mark.parametrize("value, code", [
-    ("Germany", "DE"), ("Deutschland", "DE"), ("de", "DE"), ("AUT", "AT"),
-    ("Österreich", "AT"), ("Schweiz", "CH"), ("Vereinigtes Königreich", "GB"), ("Narnia", None),
-])
+@pytest.mark.parametrize(
+    "value, code",
+    [
+        ("Germany", "DE"),
+        ("Deutschland", "DE"),
+        ("de", "DE"),
+        ("AUT", "AT"),
+        ("Österreich", "AT"),
+        ("Schweiz", "CH"),
+        ("Vereinigtes Königreich", "GB"),
+        ("Narnia", None),
+    ],
+)
 def test_country_codes_from_english_or_german_names(value, code):
     assert country_code(value) == code
 
@@ -86,7 +105,11 @@ def test_quoted_values_round_trip_through_a_soql_parser(value):
     from salesforce_emulator import soql as emulator_soql
 
     query = emulator_soql.parse(f"SELECT Id FROM Lead WHERE LastName = {quote(value)}")
-    records = {"Lead": [{"Id": "00Q000000000001AAA", "LastName": value},
-                        {"Id": "00Q000000000002AAA", "LastName": value + "x"}]}
+    records = {
+        "Lead": [
+            {"Id": "00Q000000000001AAA", "LastName": value},
+            {"Id": "00Q000000000002AAA", "LastName": value + "x"},
+        ]
+    }
     found = emulator_soql.execute(query, records)
     assert [r["Id"] for r in found] == ["00Q000000000001AAA"]

@@ -27,15 +27,31 @@ def test_migrations_match_the_models(tmp_path):
 def test_create_account_command(app):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["create-account", "--name", "Initech", "--admin-email", "Boss@Initech.test",
-              "--admin-name", "Bill", "--password", "long enough secret"]
+        args=[
+            "create-account",
+            "--name",
+            "Initech",
+            "--admin-email",
+            "Boss@Initech.test",
+            "--admin-name",
+            "Bill",
+            "--password",
+            "long enough secret",
+        ]
     )
     assert result.exit_code == 0, result.output
     admin = db.session.scalar(db.select(User).where(User.email == "boss@initech.test"))
     assert admin.is_admin and admin.account.name == "Initech"
     again = runner.invoke(
-        args=["create-account", "--name", "Other", "--admin-email", "boss@initech.test",
-              "--password", "long enough secret"]
+        args=[
+            "create-account",
+            "--name",
+            "Other",
+            "--admin-email",
+            "boss@initech.test",
+            "--password",
+            "long enough secret",
+        ]
     )
     assert again.exit_code != 0 and "email_taken" in again.output
     assert db.session.scalar(db.select(db.func.count(Account.id))) == 1

@@ -28,9 +28,7 @@ def push(app, contacts, target="Lead", by=None):
     account_id = contacts[0].account_id
     record = pushes.create_push(account_id, contacts, target, by, PushKind.MANUAL, None)
     db.session.commit()
-    run_batch(
-        app.extensions["salesforce"], record.id, pushes.queued_item_ids(record.id), NO_WAIT
-    )
+    run_batch(app.extensions["salesforce"], record.id, pushes.queued_item_ids(record.id), NO_WAIT)
     return record
 
 

@@ -234,9 +234,7 @@ def test_sweeper_requeues_lost_and_stuck_work(app, account_a, org):
     admin_user = admin_of(account_a)
     lost = make_contact(admin_user, first_name="Lost", last_name="L", company="X")
     stuck = make_contact(admin_user, first_name="Stuck", last_name="S", company="X")
-    pushes.create_push(
-        account_a.id, [lost, stuck], "Lead", admin_user, PushKind.MANUAL, org["id"]
-    )
+    pushes.create_push(account_a.id, [lost, stuck], "Lead", admin_user, PushKind.MANUAL, org["id"])
     db.session.commit()  # recorded, but Redis never heard of it
     item = db.session.scalar(sa.select(PushItem).where(PushItem.contact_id == stuck.id))
     item.state = ExportState.PUSHING.value  # a worker died mid-push long ago

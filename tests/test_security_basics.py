@@ -26,7 +26,13 @@ def test_templates_contain_no_inline_script_style_or_handlers():
         if "email" in path.parts:
             continue  # mail clients, not browsers under our CSP
         text = path.read_text()
-        for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"\sstyle=", r"\son[a-z]+=", r"<style", r"hx-on"):
+        for pattern in (
+            r"<script(?![^>]*\bsrc=)[^>]*>",
+            r"\sstyle=",
+            r"\son[a-z]+=",
+            r"<style",
+            r"hx-on",
+        ):
             if re.search(pattern, text, re.IGNORECASE):
                 offences.append((path.name, pattern))
     assert offences == []
@@ -34,7 +40,9 @@ def test_templates_contain_no_inline_script_style_or_handlers():
 
 def test_session_cookie_is_httponly_and_samesite_lax(client, account_a):
     response = login(client, "admin@acme.test")
-    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("lemontaps_session="))
+    cookie = next(
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith("lemontaps_session=")
+    )
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
 

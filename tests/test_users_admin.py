@@ -20,7 +20,9 @@ def admin_client(app, account_a):
 
 
 def _invite(admin_client, email="new@acme.test", role="user"):
-    return admin_client.post("/users/invite", data={"email": email, "name": "New Person", "role": role})
+    return admin_client.post(
+        "/users/invite", data={"email": email, "name": "New Person", "role": role}
+    )
 
 
 def _set_password_link(message) -> str:
@@ -122,7 +124,10 @@ def test_end_user_cannot_manage_users(app, account_a):
     client = app.test_client()
     login(client, "plain@acme.test")
     assert client.get("/users").status_code == 403
-    assert client.post("/users/invite", data={"email": "x@acme.test", "role": "admin"}).status_code == 403
+    assert (
+        client.post("/users/invite", data={"email": "x@acme.test", "role": "admin"}).status_code
+        == 403
+    )
     assert client.post(f"/users/{user.id}/role", data={"role": "admin"}).status_code == 403
     assert _user("plain@acme.test").role == "user"
 

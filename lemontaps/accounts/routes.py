@@ -4,7 +4,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from lemontaps.accounts import bp
-from lemontaps.accounts.forms import ChangePasswordForm, EmptyForm, InviteForm, ProfileForm, RoleForm
+from lemontaps.accounts.forms import (
+    ChangePasswordForm,
+    EmptyForm,
+    InviteForm,
+    ProfileForm,
+    RoleForm,
+)
 from lemontaps.authz import admin_required
 from lemontaps.extensions import db
 from lemontaps.models import User
@@ -53,7 +59,9 @@ def invite_user():
     if not form.validate_on_submit():
         return _render_users(form, 422)
     try:
-        user = users.invite_user(current_user.account, form.email.data, form.name.data, form.role.data)
+        user = users.invite_user(
+            current_user.account, form.email.data, form.name.data, form.role.data
+        )
     except users.UserRuleError as error:
         form.email.errors.append(RULE_MESSAGES[error.code]())
         return _render_users(form, 422)
@@ -68,7 +76,9 @@ def invite_user():
 def resend_invite(user_id: int):
     user = _account_user_or_404(user_id)
     if EmptyForm().validate_on_submit() and user.password_hash is None and user.active:
-        mails.send_invitation(user, current_user, users.link_token(_passwords(), user, users.INVITE))
+        mails.send_invitation(
+            user, current_user, users.link_token(_passwords(), user, users.INVITE)
+        )
         flash(_("Invitation sent to %(email)s.", email=user.email), "success")
     return redirect(url_for("accounts.list_users"))
 
@@ -93,7 +103,9 @@ def change_role(user_id: int):
     if not form.validate_on_submit():
         return _render_users(status=422)
     return _apply_rule(
-        lambda u: users.set_role(u, form.role.data), user, _("Role changed for %(email)s.", email=user.email)
+        lambda u: users.set_role(u, form.role.data),
+        user,
+        _("Role changed for %(email)s.", email=user.email),
     )
 
 

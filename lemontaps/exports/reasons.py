@@ -23,8 +23,9 @@ REASONS = {
     "api_limit": _l("Waiting: the org's daily API limit is nearly used up; it resumes later."),
     "salesforce_unavailable": _l("Waiting: Salesforce did not answer; it is tried again."),
     "email_in_flight": _l("Waiting: a contact with the same e-mail is being pushed."),
-    "integration_error": _l("Waiting: the Salesforce app's configuration is refused; the "
-                            "operator has been alerted."),
+    "integration_error": _l(
+        "Waiting: the Salesforce app's configuration is refused; the operator has been alerted."
+    ),
     "org_changed": _l("Waiting: the connected org changed; an admin must confirm the push."),
     # Salesforce refusals (errorCode)
     "STRING_TOO_LONG": _l("Salesforce says a value is too long."),

@@ -17,12 +17,12 @@ from lemontaps.extensions import db
 from lemontaps.htmx import render_page_or_partial
 from lemontaps.integrations import bp
 from lemontaps.integrations.forms import ConnectForm, SettingsForm
-from lemontaps.integrations.models import ExportMode, OAuthAttempt
 from lemontaps.integrations.messages import connect_error_message
-from lemontaps.salesforce.errors import HostNotAllowed, SalesforceError
-from lemontaps.services import salesforce_connect as connect
+from lemontaps.integrations.models import ExportMode, OAuthAttempt
 from lemontaps.jobs import EXPORTS, enqueue, enqueue_safely
 from lemontaps.jobs.export import enqueue_push, resume_after_connect
+from lemontaps.salesforce.errors import HostNotAllowed, SalesforceError
+from lemontaps.services import salesforce_connect as connect
 from lemontaps.services.push_start import (
     count_unsettled,
     drop_for_other_orgs,
@@ -49,8 +49,9 @@ def _panel_context(connect_form=None):
         "connect_form": connect_form or ConnectForm(),
         "action_form": EmptyForm(),
         "settings": connect.integration_settings(account_id),
-        "waiting_other_org": (waiting_for_other_org(account_id, connection.org_id)
-                              if connection else 0),
+        "waiting_other_org": (
+            waiting_for_other_org(account_id, connection.org_id) if connection else 0
+        ),
     }
 
 
@@ -106,9 +107,16 @@ def callback():
     except connect.OrgSwitchPending as pending:
         db.session.commit()  # keeps the pending connection on the attempt
         switch = pending
-        status, message, detail = "switch", _(
-            "You signed in to the Salesforce org %(new)s, but this account is connected to "
-            "%(current)s.", new=pending.new_org, current=pending.current_org), ""
+        status, message, detail = (
+            "switch",
+            _(
+                "You signed in to the Salesforce org %(new)s, but this account is connected to "
+                "%(current)s.",
+                new=pending.new_org,
+                current=pending.current_org,
+            ),
+            "",
+        )
     except connect.ConnectError as error:
         db.session.rollback()
         connect.note_failed_attempt(current_user, params.get("state"), error)
@@ -118,16 +126,25 @@ def callback():
 
 
 def _connected_message(connection) -> str:
-    return _("Connected to Salesforce org %(org)s as %(user)s.", org=connection.org_id,
-             user=connection.sf_user_name)
+    return _(
+        "Connected to Salesforce org %(org)s as %(user)s.",
+        org=connection.org_id,
+        user=connection.sf_user_name,
+    )
 
 
 def _callback_page(status: str, message: str, detail: str = "", switch=None):
-    response = make_response(render_template(
-        "integrations/callback.html", status=status, message=message, detail=detail,
-        switch=switch, waiting=_waiting_for_other_org() if switch else 0,
-        action_form=EmptyForm(),
-    ))
+    response = make_response(
+        render_template(
+            "integrations/callback.html",
+            status=status,
+            message=message,
+            detail=detail,
+            switch=switch,
+            waiting=_waiting_for_other_org() if switch else 0,
+            action_form=EmptyForm(),
+        )
+    )
     # The authorization code is in this page's URL: never send it on as a Referer.
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -153,8 +170,7 @@ def confirm_switch(attempt_id: int):
         return _callback_page("error", connect_error_message(error.code))
     db.session.commit()
     if connection is None:
-        return _callback_page("kept", _("Nothing changed: the account stays connected to "
-                                        "its org."))
+        return _callback_page("kept", _("Nothing changed: the account stays connected to its org."))
     return _callback_page("connected", _connected_message(connection))
 
 
@@ -176,8 +192,9 @@ def waiting_after_switch():
     else:
         dropped = drop_for_other_orgs(current_user.account_id, connection.org_id)
         db.session.commit()
-        flash(_("%(n)s waiting contacts were dropped; they can be pushed again.", n=dropped),
-              "info")
+        flash(
+            _("%(n)s waiting contacts were dropped; they can be pushed again.", n=dropped), "info"
+        )
     return redirect(url_for("integrations.salesforce"))
 
 
@@ -235,6 +252,12 @@ def save_settings():
     db.session.commit()
     flash(_("Settings saved."), "success")
     if dropped:
-        flash(_("%(n)s contacts waiting for automatic push are no longer pushed; push them by "
-                "hand if you want them in Salesforce.", n=dropped), "info")
+        flash(
+            _(
+                "%(n)s contacts waiting for automatic push are no longer pushed; push them by "
+                "hand if you want them in Salesforce.",
+                n=dropped,
+            ),
+            "info",
+        )
     return redirect(url_for("integrations.salesforce"))

@@ -46,8 +46,9 @@ def _refresh_lock_factory(app: Flask):
         state = app.extensions.get("rq")
         if state is None or state.connection is None:
             return _LOCAL_LOCKS.setdefault(account_id, threading.Lock())
-        return state.connection.lock(f"lemontaps:token-refresh:{account_id}", timeout=60,
-                                     blocking_timeout=90)
+        return state.connection.lock(
+            f"lemontaps:token-refresh:{account_id}", timeout=60, blocking_timeout=90
+        )
 
     return redis_lock
 

@@ -81,8 +81,9 @@ def get_queue(name: str) -> Queue:
 LIVE_STATUSES = {"queued", "started", "deferred", "scheduled"}
 
 
-def enqueue(queue: str, func, *args, job_id: str | None = None, replace_live: bool = False,
-            **kwargs) -> str | None:
+def enqueue(
+    queue: str, func, *args, job_id: str | None = None, replace_live: bool = False, **kwargs
+) -> str | None:
     """Enqueue once: a job id that is queued or running is not added again; a finished or
     failed one with the same id is replaced (the database says there is work left).
     `replace_live` replaces even a "started" one: its worker was killed (RQ notices only at

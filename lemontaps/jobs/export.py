@@ -28,8 +28,9 @@ def enqueue_push(push_id: int, replace_live: bool = False) -> int:
     added = 0
     for batch in pushes.batches(pushes.queued_item_ids(push_id)):
         job_id = batch_job_id(push_id, batch)
-        if enqueue(EXPORTS, run_push_batch, push_id, batch, job_id=job_id,
-                   replace_live=replace_live):
+        if enqueue(
+            EXPORTS, run_push_batch, push_id, batch, job_id=job_id, replace_live=replace_live
+        ):
             added += 1
     return added
 

@@ -50,15 +50,29 @@ def send_push_summary_mail(push, still_waiting: int = 0) -> None:
     with force_locale(user.language):
         summary = push_summary(push)
         link = external_url("contacts.list_contacts", push=push.id, state="failed")
-        subject = _("Salesforce push finished: %(exported)s exported, %(failed)s failed",
-                    exported=summary.counts["exported"],
-                    failed=summary.counts["failed"] + summary.counts["duplicate"])
-        send_templated(user, subject, "push_summary", summary=summary, push=push,
-                       failures_link=link, still_waiting=still_waiting)
+        subject = _(
+            "Salesforce push finished: %(exported)s exported, %(failed)s failed",
+            exported=summary.counts["exported"],
+            failed=summary.counts["failed"] + summary.counts["duplicate"],
+        )
+        send_templated(
+            user,
+            subject,
+            "push_summary",
+            summary=summary,
+            push=push,
+            failures_link=link,
+            still_waiting=still_waiting,
+        )
 
 
 def send_reconnect_mail(user: User, connection) -> None:
     with force_locale(user.language):
         link = external_url("integrations.salesforce")
-        send_templated(user, _("Salesforce needs to be reconnected"), "reconnect",
-                       connection=connection, link=link)
+        send_templated(
+            user,
+            _("Salesforce needs to be reconnected"),
+            "reconnect",
+            connection=connection,
+            link=link,
+        )

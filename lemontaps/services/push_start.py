@@ -166,21 +166,30 @@ def unsettled_states() -> list[str]:
 
 
 def _other_org_items(account_id: int, org_id: str):
-    return (sa.select(PushItem).join(Push, PushItem.push_id == Push.id)
-            .where(Push.account_id == account_id, Push.org_id.is_not(None),
-                   Push.org_id != org_id,
-                   PushItem.state.in_([s.value for s in UNSETTLED])))
+    return (
+        sa.select(PushItem)
+        .join(Push, PushItem.push_id == Push.id)
+        .where(
+            Push.account_id == account_id,
+            Push.org_id.is_not(None),
+            Push.org_id != org_id,
+            PushItem.state.in_([s.value for s in UNSETTLED]),
+        )
+    )
 
 
 def count_unsettled(account_id: int) -> int:
-    return db.session.scalar(sa.select(sa.func.count(PushItem.id)).where(
-        PushItem.account_id == account_id,
-        PushItem.state.in_([s.value for s in UNSETTLED])))
+    return db.session.scalar(
+        sa.select(sa.func.count(PushItem.id)).where(
+            PushItem.account_id == account_id, PushItem.state.in_([s.value for s in UNSETTLED])
+        )
+    )
 
 
 def waiting_for_other_org(account_id: int, org_id: str) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(
-        _other_org_items(account_id, org_id).subquery()))
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(_other_org_items(account_id, org_id).subquery())
+    )
 
 
 def retarget_to_org(account_id: int, org_id: str) -> list[int]:

@@ -212,10 +212,12 @@ def _store_connection(setup, http, user, attempt, tokens) -> SalesforceConnectio
         "sf_username": identity.get("username", ""),
         "sf_user_email": identity.get("email", ""),
         "sf_user_name": identity.get("display_name", ""),
-        "refresh_token_enc": setup.cipher.encrypt(user.account_id, REFRESH_TOKEN,
-                                                  tokens.refresh_token),
-        "access_token_enc": setup.cipher.encrypt(user.account_id, ACCESS_TOKEN,
-                                                 tokens.access_token),
+        "refresh_token_enc": setup.cipher.encrypt(
+            user.account_id, REFRESH_TOKEN, tokens.refresh_token
+        ),
+        "access_token_enc": setup.cipher.encrypt(
+            user.account_id, ACCESS_TOKEN, tokens.access_token
+        ),
         "checks": checks,
         "describes": {name: describe_summary(d) for name, d in describes.items()},
         "createable": {name: bool(d.get("createable")) for name, d in describes.items()},
@@ -241,15 +243,31 @@ def apply_connection(setup, http, user: User, new: dict) -> SalesforceConnection
     """Store a new connection (or replace the account's), revoking the previous token first."""
     connection = connection_for(user.account_id)
     if connection is not None:
-        _revoke_quietly(setup, http, connection.account_id, connection.login_url,
-                        setup.cipher.decrypt(connection.account_id, REFRESH_TOKEN,
-                                             connection.refresh_token_enc))
+        _revoke_quietly(
+            setup,
+            http,
+            connection.account_id,
+            connection.login_url,
+            setup.cipher.decrypt(
+                connection.account_id, REFRESH_TOKEN, connection.refresh_token_enc
+            ),
+        )
     else:
         connection = SalesforceConnection(account_id=user.account_id)
         db.session.add(connection)
-    for name in ("environment", "login_url", "instance_url", "org_id", "sf_user_id",
-                 "sf_username", "sf_user_email", "sf_user_name", "refresh_token_enc",
-                 "access_token_enc", "checks"):
+    for name in (
+        "environment",
+        "login_url",
+        "instance_url",
+        "org_id",
+        "sf_user_id",
+        "sf_username",
+        "sf_user_email",
+        "sf_user_name",
+        "refresh_token_enc",
+        "access_token_enc",
+        "checks",
+    ):
         setattr(connection, name, new[name])
     connection.status = ConnectionStatus.CONNECTED.value
     connection.token_version = (connection.token_version or 0) + 1
@@ -265,20 +283,29 @@ def apply_connection(setup, http, user: User, new: dict) -> SalesforceConnection
     return connection
 
 
-def confirm_org_switch(setup: SalesforceSetup, user: User, attempt_id: int,
-                       switch: bool) -> SalesforceConnection | None:
+def confirm_org_switch(
+    setup: SalesforceSetup, user: User, attempt_id: int, switch: bool
+) -> SalesforceConnection | None:
     """The admin's answer to "switch orgs?": apply the pending connection, or drop it."""
     attempt = db.session.get(OAuthAttempt, attempt_id)
-    if (attempt is None or attempt.user_id != user.id or attempt.pending_switch is None
-            or utcnow() - attempt.created_at > ATTEMPT_MAX_AGE):
+    if (
+        attempt is None
+        or attempt.user_id != user.id
+        or attempt.pending_switch is None
+        or utcnow() - attempt.created_at > ATTEMPT_MAX_AGE
+    ):
         raise ConnectError("expired_state")
     new, attempt.pending_switch = attempt.pending_switch, None
     http = setup.new_http()
     try:
         if not switch:
-            _revoke_quietly(setup, http, user.account_id, new["login_url"],
-                            setup.cipher.decrypt(user.account_id, REFRESH_TOKEN,
-                                                 new["refresh_token_enc"]))
+            _revoke_quietly(
+                setup,
+                http,
+                user.account_id,
+                new["login_url"],
+                setup.cipher.decrypt(user.account_id, REFRESH_TOKEN, new["refresh_token_enc"]),
+            )
             return None
         return apply_connection(setup, http, user, new)
     finally:

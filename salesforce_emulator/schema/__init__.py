@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any
 
 from .build_from_recordings import INSTANCE_URL_PLACEHOLDER, VERSION_PLACEHOLDER
 from .countries import COUNTRIES, STATES_BY_COUNTRY
@@ -22,8 +23,15 @@ from .fields import labelled_picklist_entries, make_field, picklist_entries, val
 from .handwritten import HANDWRITTEN_OBJECTS
 
 __all__ = [
-    "ObjectSchema", "SUPPORTED_OBJECTS", "RECORDED_OBJECTS", "load_schema", "canonical_object_name",
-    "object_name_for_key_prefix", "custom_field", "lemontaps_id_field", "make_field",
+    "ObjectSchema",
+    "SUPPORTED_OBJECTS",
+    "RECORDED_OBJECTS",
+    "load_schema",
+    "canonical_object_name",
+    "object_name_for_key_prefix",
+    "custom_field",
+    "lemontaps_id_field",
+    "make_field",
 ]
 
 _SCHEMA_DIR = Path(__file__).resolve().parent
@@ -33,26 +41,28 @@ SUPPORTED_OBJECTS: tuple[str, ...] = RECORDED_OBJECTS + tuple(HANDWRITTEN_OBJECT
 # Address prefixes that get CountryCode/StateCode when an org enables the
 # State and Country/Territory picklists.
 _ADDRESS_PREFIXES = {
-    "Lead": ("",), "Contact": ("Mailing", "Other"), "Account": ("Billing", "Shipping"),
+    "Lead": ("",),
+    "Contact": ("Mailing", "Other"),
+    "Account": ("Billing", "Shipping"),
     "User": ("",),
 }
 DEFAULT_INSTANCE_URL = "https://emulator.my.salesforce.com"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _base_describe_text(object_name: str) -> str:
     if object_name in RECORDED_OBJECTS:
         return (_SCHEMA_DIR / f"{object_name.lower()}.json").read_text(encoding="utf-8")
     return json.dumps(HANDWRITTEN_OBJECTS[object_name]())
 
 
-def canonical_object_name(name: str) -> Optional[str]:
+def canonical_object_name(name: str) -> str | None:
     """'lead' → 'Lead'; None for objects the emulator does not know."""
     lowered = name.lower()
     return next((known for known in SUPPORTED_OBJECTS if known.lower() == lowered), None)
 
 
-def object_name_for_key_prefix(key_prefix: str) -> Optional[str]:
+def object_name_for_key_prefix(key_prefix: str) -> str | None:
     for name in SUPPORTED_OBJECTS:
         if json.loads(_base_describe_text(name))["keyPrefix"] == key_prefix:
             return name
@@ -60,7 +70,7 @@ def object_name_for_key_prefix(key_prefix: str) -> Optional[str]:
 
 
 def custom_field(
-    name: str, field_type: str = "string", label: Optional[str] = None, length: int = 0, **kwargs: Any
+    name: str, field_type: str = "string", label: str | None = None, length: int = 0, **kwargs: Any
 ) -> dict[str, Any]:
     """A per-org custom field entry (``name`` must end in ``__c``)."""
     if not name.endswith("__c"):
@@ -72,8 +82,14 @@ def custom_field(
 def lemontaps_id_field() -> dict[str, Any]:
     """The field the product upserts by: Text(64), unique, external id."""
     return custom_field(
-        "Lemontaps_Id__c", "string", "Lemontaps Id", 64, unique=True, externalId=True,
-        idLookup=True, caseSensitive=False,
+        "Lemontaps_Id__c",
+        "string",
+        "Lemontaps Id",
+        64,
+        unique=True,
+        externalId=True,
+        idLookup=True,
+        caseSensitive=False,
     )
 
 
@@ -113,19 +129,25 @@ class ObjectSchema:
     def field_names(self) -> list[str]:
         return [f["name"] for f in self.describe["fields"]]
 
-    def field(self, name: str) -> Optional[dict[str, Any]]:
+    def field(self, name: str) -> dict[str, Any] | None:
         """Field entry by API name, case-insensitively (Salesforce ignores case)."""
         return self._fields_by_lower_name.get(name.lower())
 
-    def relationship(self, relationship_name: str) -> Optional[dict[str, Any]]:
+    def relationship(self, relationship_name: str) -> dict[str, Any] | None:
         """The reference field behind a relationship name: 'owner' → OwnerId's entry."""
         return self._fields_by_lower_relationship.get(relationship_name.lower())
 
-    def child_relationship(self, relationship_name: str) -> Optional[dict[str, Any]]:
+    def child_relationship(self, relationship_name: str) -> dict[str, Any] | None:
         """A childRelationships entry by name, case-insensitively: 'contacts' on Account."""
         lowered = relationship_name.lower()
-        return next((c for c in self.describe.get("childRelationships", [])
-                     if (c.get("relationshipName") or "").lower() == lowered), None)
+        return next(
+            (
+                c
+                for c in self.describe.get("childRelationships", [])
+                if (c.get("relationshipName") or "").lower() == lowered
+            ),
+            None,
+        )
 
     def picklist_values(self, field_name: str) -> list[str]:
         entry = self.field(field_name)
@@ -134,8 +156,11 @@ class ObjectSchema:
     def required_on_create(self) -> list[str]:
         """Fields a create must set: createable, not nillable, not defaulted, not boolean."""
         return [
-            f["name"] for f in self.fields
-            if f["createable"] and not f["nillable"] and not f["defaultedOnCreate"]
+            f["name"]
+            for f in self.fields
+            if f["createable"]
+            and not f["nillable"]
+            and not f["defaultedOnCreate"]
             and f["type"] != "boolean"
         ]
 
@@ -151,9 +176,9 @@ class ObjectSchema:
 
 def load_schema(
     object_name: str,
-    custom_fields: Optional[Iterable[Mapping[str, Any]]] = None,
+    custom_fields: Iterable[Mapping[str, Any]] | None = None,
     *,
-    picklist_additions: Optional[Mapping[str, Sequence[str]]] = None,
+    picklist_additions: Mapping[str, Sequence[str]] | None = None,
     state_country_picklists: bool = False,
 ) -> ObjectSchema:
     """Schema of ``object_name`` (any case) for one org.
@@ -190,18 +215,21 @@ def _add_picklist_values(describe: dict, field_name: str, values: Sequence[str])
 def _add_state_country_picklists(describe: dict) -> None:
     for prefix in _ADDRESS_PREFIXES.get(describe["name"], ()):
         fields = describe["fields"]
-        country_index = next(
-            i for i, f in enumerate(fields) if f["name"] == f"{prefix}Country"
-        )
+        country_index = next(i for i, f in enumerate(fields) if f["name"] == f"{prefix}Country")
         fields[country_index + 1 : country_index + 1] = [
-            _state_code_field(prefix), _country_code_field(prefix)
+            _state_code_field(prefix),
+            _country_code_field(prefix),
         ]
 
 
 def _country_code_field(prefix: str) -> dict:
     entry = make_field(
-        f"{prefix}CountryCode", "picklist", f"{prefix + ' ' if prefix else ''}Country Code", 10,
-        restrictedPicklist=True, compoundFieldName=f"{prefix}Address",
+        f"{prefix}CountryCode",
+        "picklist",
+        f"{prefix + ' ' if prefix else ''}Country Code",
+        10,
+        restrictedPicklist=True,
+        compoundFieldName=f"{prefix}Address",
     )
     entry["picklistValues"] = labelled_picklist_entries(COUNTRIES)
     return entry
@@ -209,9 +237,14 @@ def _country_code_field(prefix: str) -> dict:
 
 def _state_code_field(prefix: str) -> dict:
     entry = make_field(
-        f"{prefix}StateCode", "picklist", f"{prefix + ' ' if prefix else ''}State Code", 10,
-        restrictedPicklist=True, dependentPicklist=True,
-        controllerName=f"{prefix}CountryCode", compoundFieldName=f"{prefix}Address",
+        f"{prefix}StateCode",
+        "picklist",
+        f"{prefix + ' ' if prefix else ''}State Code",
+        10,
+        restrictedPicklist=True,
+        dependentPicklist=True,
+        controllerName=f"{prefix}CountryCode",
+        compoundFieldName=f"{prefix}Address",
     )
     country_index = {code: i for i, (code, _) in enumerate(COUNTRIES)}
     entries = []

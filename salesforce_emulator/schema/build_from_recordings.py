@@ -53,9 +53,7 @@ def cassette_path(shared_dir: Path, object_name: str) -> Path:
 def read_cassette_body(path: Path) -> str:
     """Return the text of ``response.body.string`` from a one-interaction cassette."""
     lines = path.read_text(encoding="utf-8").split("\n")
-    start = next(
-        index for index, line in enumerate(lines) if line.strip().startswith("string: >")
-    )
+    start = next(index for index, line in enumerate(lines) if line.strip().startswith("string: >"))
     block_indent = _indent_of(lines[start + 1])
     body_lines = []
     for line in lines[start + 1 :]:

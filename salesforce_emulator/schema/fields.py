@@ -9,52 +9,110 @@ describe has (57 in the v59.0 recordings), with type-dependent values
 from __future__ import annotations
 
 import base64
-from typing import Any, Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 # Defaults of a plain, optional, editable standard field (values as in the
 # recorded describes).
 _BASE_FIELD: dict[str, Any] = {
-    "aggregatable": True, "aiPredictionField": False, "autoNumber": False, "byteLength": 0,
-    "calculated": False, "calculatedFormula": None, "cascadeDelete": False,
-    "caseSensitive": False, "compoundFieldName": None, "controllerName": None,
-    "createable": True, "custom": False, "defaultValue": None, "defaultValueFormula": None,
-    "defaultedOnCreate": False, "dependentPicklist": False, "deprecatedAndHidden": False,
-    "digits": 0, "displayLocationInDecimal": False, "encrypted": False, "externalId": False,
-    "extraTypeInfo": None, "filterable": True, "filteredLookupInfo": None,
-    "formulaTreatNullNumberAsZero": False, "groupable": True, "highScaleNumber": False,
-    "htmlFormatted": False, "idLookup": False, "inlineHelpText": None, "label": "",
-    "length": 0, "mask": None, "maskType": None, "name": "", "nameField": False,
-    "namePointing": False, "nillable": True, "permissionable": True, "picklistValues": [],
-    "polymorphicForeignKey": False, "precision": 0, "queryByDistance": False,
-    "referenceTargetField": None, "referenceTo": [], "relationshipName": None,
-    "relationshipOrder": None, "restrictedDelete": False, "restrictedPicklist": False,
-    "scale": 0, "searchPrefilterable": False, "soapType": "xsd:string", "sortable": True,
-    "type": "string", "unique": False, "updateable": True, "writeRequiresMasterRead": False,
+    "aggregatable": True,
+    "aiPredictionField": False,
+    "autoNumber": False,
+    "byteLength": 0,
+    "calculated": False,
+    "calculatedFormula": None,
+    "cascadeDelete": False,
+    "caseSensitive": False,
+    "compoundFieldName": None,
+    "controllerName": None,
+    "createable": True,
+    "custom": False,
+    "defaultValue": None,
+    "defaultValueFormula": None,
+    "defaultedOnCreate": False,
+    "dependentPicklist": False,
+    "deprecatedAndHidden": False,
+    "digits": 0,
+    "displayLocationInDecimal": False,
+    "encrypted": False,
+    "externalId": False,
+    "extraTypeInfo": None,
+    "filterable": True,
+    "filteredLookupInfo": None,
+    "formulaTreatNullNumberAsZero": False,
+    "groupable": True,
+    "highScaleNumber": False,
+    "htmlFormatted": False,
+    "idLookup": False,
+    "inlineHelpText": None,
+    "label": "",
+    "length": 0,
+    "mask": None,
+    "maskType": None,
+    "name": "",
+    "nameField": False,
+    "namePointing": False,
+    "nillable": True,
+    "permissionable": True,
+    "picklistValues": [],
+    "polymorphicForeignKey": False,
+    "precision": 0,
+    "queryByDistance": False,
+    "referenceTargetField": None,
+    "referenceTo": [],
+    "relationshipName": None,
+    "relationshipOrder": None,
+    "restrictedDelete": False,
+    "restrictedPicklist": False,
+    "scale": 0,
+    "searchPrefilterable": False,
+    "soapType": "xsd:string",
+    "sortable": True,
+    "type": "string",
+    "unique": False,
+    "updateable": True,
+    "writeRequiresMasterRead": False,
 }
 
 _SOAP_TYPES = {
-    "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "int": "xsd:int",
-    "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
-    "date": "xsd:date", "datetime": "xsd:dateTime", "base64": "xsd:base64Binary",
+    "id": "tns:ID",
+    "reference": "tns:ID",
+    "boolean": "xsd:boolean",
+    "int": "xsd:int",
+    "double": "xsd:double",
+    "currency": "xsd:double",
+    "percent": "xsd:double",
+    "date": "xsd:date",
+    "datetime": "xsd:dateTime",
+    "base64": "xsd:base64Binary",
     "address": "urn:address",
 }
 # Types whose length is in characters and whose byteLength is 3 bytes per char.
 _TEXT_TYPES = {
-    "string", "email", "phone", "url", "textarea", "picklist", "multipicklist",
-    "combobox", "encryptedstring", "id", "reference",
+    "string",
+    "email",
+    "phone",
+    "url",
+    "textarea",
+    "picklist",
+    "multipicklist",
+    "combobox",
+    "encryptedstring",
+    "id",
+    "reference",
 }
 
 
 def make_field(
     name: str,
     field_type: str,
-    label: Optional[str] = None,
+    label: str | None = None,
     length: int = 0,
     *,
     reference_to: Sequence[str] = (),
-    relationship_name: Optional[str] = None,
+    relationship_name: str | None = None,
     picklist: Iterable[str] = (),
-    default_picklist_value: Optional[str] = None,
+    default_picklist_value: str | None = None,
     precision: int = 0,
     scale: int = 0,
     digits: int = 0,
@@ -93,10 +151,15 @@ def make_field(
     return field
 
 
-def picklist_entries(values: Iterable[str], default: Optional[str] = None) -> list[dict]:
+def picklist_entries(values: Iterable[str], default: str | None = None) -> list[dict]:
     return [
-        {"active": True, "defaultValue": value == default, "label": value,
-         "validFor": None, "value": value}
+        {
+            "active": True,
+            "defaultValue": value == default,
+            "label": value,
+            "validFor": None,
+            "value": value,
+        }
         for value in values
     ]
 
@@ -119,8 +182,15 @@ def valid_for_bitmap(controller_indexes: Iterable[int], controller_count: int) -
 
 def id_field() -> dict[str, Any]:
     return make_field(
-        "Id", "id", "Record ID", 18, nillable=False, createable=False, updateable=False,
-        defaultedOnCreate=True, idLookup=True,
+        "Id",
+        "id",
+        "Record ID",
+        18,
+        nillable=False,
+        createable=False,
+        updateable=False,
+        defaultedOnCreate=True,
+        idLookup=True,
     )
 
 
@@ -129,11 +199,25 @@ def audit_fields(label_prefix: str = "") -> list[dict[str, Any]]:
     read_only = dict(nillable=False, createable=False, updateable=False, defaultedOnCreate=True)
     return [
         make_field("CreatedDate", "datetime", "Created Date", **read_only),
-        make_field("CreatedById", "reference", "Created By ID", 18,
-                   reference_to=["User"], relationship_name="CreatedBy", **read_only),
+        make_field(
+            "CreatedById",
+            "reference",
+            "Created By ID",
+            18,
+            reference_to=["User"],
+            relationship_name="CreatedBy",
+            **read_only,
+        ),
         make_field("LastModifiedDate", "datetime", "Last Modified Date", **read_only),
-        make_field("LastModifiedById", "reference", "Last Modified By ID", 18,
-                   reference_to=["User"], relationship_name="LastModifiedBy", **read_only),
+        make_field(
+            "LastModifiedById",
+            "reference",
+            "Last Modified By ID",
+            18,
+            reference_to=["User"],
+            relationship_name="LastModifiedBy",
+            **read_only,
+        ),
         make_field("SystemModstamp", "datetime", "System Modstamp", **read_only),
     ]
 
@@ -144,6 +228,12 @@ def is_deleted_field() -> dict[str, Any]:
 
 def owner_field(reference_to: Sequence[str] = ("User",)) -> dict[str, Any]:
     return make_field(
-        "OwnerId", "reference", "Owner ID", 18, reference_to=reference_to,
-        relationship_name="Owner", nillable=False, defaultedOnCreate=True,
+        "OwnerId",
+        "reference",
+        "Owner ID",
+        18,
+        reference_to=reference_to,
+        relationship_name="Owner",
+        nillable=False,
+        defaultedOnCreate=True,
     )

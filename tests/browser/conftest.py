@@ -48,8 +48,11 @@ PHONE = {
 }
 # The README's screenshots are refreshed only on request (UPDATE_SCREENSHOTS=1); a normal
 # test run writes them to test-artifacts/ so it never changes tracked files.
-SCREENSHOTS = (ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1"
-               else ROOT / "test-artifacts" / "screenshots")
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else ROOT / "test-artifacts" / "screenshots"
+)
 HTMX_LOCAL = ROOT / "static" / "vendor" / "htmx.min.js"
 CALLBACK_PATH = "/integrations/salesforce/callback"
 DEMO_CLIENT_ID = "3MVG9LemontapsDemoClientId"

@@ -65,8 +65,20 @@ class RedisServer:
     def start(self):
         with self.log.open("ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
-                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no"], stdout=log, stderr=subprocess.STDOUT)
+                [
+                    self.binary,
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         import redis
 
         wait_until(lambda: _ping(redis.Redis.from_url(self.url)), 10, "redis")
@@ -128,12 +140,26 @@ def emulator_urls(workdir):
     port = free_port(3)
     with (workdir / "emulator.log").open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "salesforce_emulator", "--port", str(port),
-             "--db", str(workdir / "emulator.sqlite"),
-             "--callback-url", "http://localhost/integrations/salesforce/callback"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    urls = {"login": f"http://127.0.0.1:{port}", "sandbox": f"http://127.0.0.1:{port + 1}",
-            "instance": f"http://127.0.0.1:{port + 2}"}
+            [
+                sys.executable,
+                "-m",
+                "salesforce_emulator",
+                "--port",
+                str(port),
+                "--db",
+                str(workdir / "emulator.sqlite"),
+                "--callback-url",
+                "http://localhost/integrations/salesforce/callback",
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    urls = {
+        "login": f"http://127.0.0.1:{port}",
+        "sandbox": f"http://127.0.0.1:{port + 1}",
+        "instance": f"http://127.0.0.1:{port + 2}",
+    }
 
     def up():
         try:
@@ -212,9 +238,14 @@ class Workers:
         started = []
         for _ in range(count):
             with (self.workdir / f"worker-{len(self.processes)}.log").open("ab") as log:
-                process = subprocess.Popen([*FLASK, "worker"], cwd=ROOT, env=self.env,
-                                           stdout=log, stderr=subprocess.STDOUT,
-                                           start_new_session=True)
+                process = subprocess.Popen(
+                    [*FLASK, "worker"],
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             self.processes.append(process)
             started.append(process)
         return started

@@ -46,14 +46,27 @@ def make_data_set(app, account, org_id, control, size: int) -> dict[int, str]:
     in-push duplicate pairs, 40 capturers of whom 20 are Salesforce users."""
     capturers = [make_user(app, account, f"rep{n}@acme.test") for n in range(40)]
     for n in range(20):
-        control.insert_record(org_id, "User", {
-            "Username": f"rep{n}@acme.test", "Email": f"rep{n}@acme.test", "FirstName": "Rep",
-            "LastName": str(n), "Alias": f"rep{n}", "IsActive": True, "UserType": "Standard"})
+        control.insert_record(
+            org_id,
+            "User",
+            {
+                "Username": f"rep{n}@acme.test",
+                "Email": f"rep{n}@acme.test",
+                "FirstName": "Rep",
+                "LastName": str(n),
+                "Alias": f"rep{n}",
+                "IsActive": True,
+                "UserType": "Standard",
+            },
+        )
     org_duplicates = size * 5 // 100
     invalid = set(range(size - size * 3 // 100, size))
     for n in range(org_duplicates):
-        control.insert_record(org_id, "Lead" if n % 2 else "Contact", {
-            "LastName": f"Existing {n}", "Company": "Old", "Email": f"taken{n}@org.example"})
+        control.insert_record(
+            org_id,
+            "Lead" if n % 2 else "Contact",
+            {"LastName": f"Existing {n}", "Company": "Old", "Email": f"taken{n}@org.example"},
+        )
     expected = {}
     for n in range(size):
         if n < org_duplicates:
@@ -66,10 +79,17 @@ def make_data_set(app, account, org_id, control, size: int) -> dict[int, str]:
             email, outcome = f"new{n}@push.example", "exported"
         if n in invalid:
             outcome = "failed"
-        contact = contact_service.create_contact(account.id, capturers[n % 40], {
-            "first_name": "First", "last_name": f"Last {n}",
-            "company": "" if n in invalid else "Acme", "email": email,
-            "met_on": date(2026, 5, 1)})
+        contact = contact_service.create_contact(
+            account.id,
+            capturers[n % 40],
+            {
+                "first_name": "First",
+                "last_name": f"Last {n}",
+                "company": "" if n in invalid else "Acme",
+                "email": email,
+                "met_on": date(2026, 5, 1),
+            },
+        )
         expected[contact.id] = outcome
     db.session.commit()
     return expected
@@ -88,8 +108,11 @@ def start_push(app, contact_ids=None) -> None:
 
 def states(contact_ids) -> dict[int, str]:
     db.session.expire_all()
-    rows = db.session.execute(sa.select(ContactExport.contact_id, ContactExport.state)
-                              .where(ContactExport.contact_id.in_(contact_ids))).all()
+    rows = db.session.execute(
+        sa.select(ContactExport.contact_id, ContactExport.state).where(
+            ContactExport.contact_id.in_(contact_ids)
+        )
+    ).all()
     db.session.rollback()  # SQLite: hold no lock while the workers write
     return dict(rows)
 
@@ -112,14 +135,21 @@ def assert_outcomes(expected: dict[int, str], org_id: str, control: ControlClien
         email = (record.get("Email") or "").lower()
         if email:
             by_email[email] = by_email.get(email, 0) + 1
-    ours = {e.lower() for e in db.session.scalars(sa.select(Contact.email).where(
-        Contact.id.in_(list(expected)), Contact.email != ""))}
+    ours = {
+        e.lower()
+        for e in db.session.scalars(
+            sa.select(Contact.email).where(Contact.id.in_(list(expected)), Contact.email != "")
+        )
+    }
     db.session.rollback()
     # No e-mail of the data set is on two records (the seeded org's own doubles aside).
     assert [e for e, n in by_email.items() if n > 1 and e in ours] == []
     db.session.expire_all()
-    stuck = db.session.scalar(sa.select(sa.func.count(PushItem.id)).where(
-        PushItem.state.in_(["queued", "pushing", "waiting"])))
+    stuck = db.session.scalar(
+        sa.select(sa.func.count(PushItem.id)).where(
+            PushItem.state.in_(["queued", "pushing", "waiting"])
+        )
+    )
     db.session.rollback()
     assert stuck == 0
 
@@ -146,8 +176,9 @@ def test_manual_push_of_1000_contacts_on_two_workers(app, acme, workers, smtp, e
     assert "Exported: 918" in body and "Failed: 30" in body and "Duplicates: 52" in body
 
 
-def test_a_killed_worker_and_a_redis_restart_lose_nothing(app, acme, workers, smtp,
-                                                          emulator_urls, redis_server):
+def test_a_killed_worker_and_a_redis_restart_lose_nothing(
+    app, acme, workers, smtp, emulator_urls, redis_server
+):
     org_id, control = connect(app, emulator_urls)
     expected = make_data_set(app, acme, org_id, control, 1000)
     # Slow creates, so the kill lands mid-push.
@@ -169,13 +200,20 @@ def test_a_killed_worker_and_a_redis_restart_lose_nothing(app, acme, workers, sm
     assert len(smtp.messages) == 1
 
 
-def test_two_pushes_sharing_an_email_on_two_workers_make_one_record(app, acme, workers,
-                                                                     emulator_urls):
+def test_two_pushes_sharing_an_email_on_two_workers_make_one_record(
+    app, acme, workers, emulator_urls
+):
     org_id, control = connect(app, emulator_urls)
-    first = contact_service.create_contact(acme.id, acme.users[0], {
-        "first_name": "Twin", "last_name": "One", "company": "X", "email": "twin@x.example"})
-    second = contact_service.create_contact(acme.users[0].account_id, acme.users[0], {
-        "first_name": "Twin", "last_name": "Two", "company": "X", "email": "TWIN@x.example"})
+    first = contact_service.create_contact(
+        acme.id,
+        acme.users[0],
+        {"first_name": "Twin", "last_name": "One", "company": "X", "email": "twin@x.example"},
+    )
+    second = contact_service.create_contact(
+        acme.users[0].account_id,
+        acme.users[0],
+        {"first_name": "Twin", "last_name": "Two", "company": "X", "email": "TWIN@x.example"},
+    )
     db.session.commit()
     control.add_fault(org_id, kind="latency", ms=800, path="/services/data/*/composite/*")
     workers.start(2)
@@ -183,8 +221,11 @@ def test_two_pushes_sharing_an_email_on_two_workers_make_one_record(app, acme, w
     start_push(app, [second.id])
     wait_until(lambda: all_settled([first.id, second.id]), 120, "both pushes", every=0.5)
     assert sorted(states([first.id, second.id]).values()) == ["duplicate", "exported"]
-    twins = [r for r in control.list_records(org_id, "Lead")
-             if (r.get("Email") or "").lower() == "twin@x.example"]
+    twins = [
+        r
+        for r in control.list_records(org_id, "Lead")
+        if (r.get("Email") or "").lower() == "twin@x.example"
+    ]
     assert len(twins) == 1
 
 
@@ -194,13 +235,15 @@ def test_a_burst_with_an_expired_token_makes_one_refresh(app, acme, workers, emu
     control.update_app("3MVG9LemontapsDemoClientId", rotate_refresh_tokens=True)
     connection = db.session.scalar(sa.select(SalesforceConnection))
     connection.access_token_enc = app.extensions["salesforce"].cipher.encrypt(
-        connection.account_id, "access_token", "expired!")
+        connection.account_id, "access_token", "expired!"
+    )
     db.session.commit()
     issued_before = _issued(control, org_id)
     ids = []
     for n in range(12):
-        contact = contact_service.create_contact(acme.id, acme.users[0], {
-            "first_name": "Burst", "last_name": str(n), "company": "X"})
+        contact = contact_service.create_contact(
+            acme.id, acme.users[0], {"first_name": "Burst", "last_name": str(n), "company": "X"}
+        )
         ids.append(contact.id)
     db.session.commit()
     workers.start(2)

@@ -27,8 +27,10 @@ def shared_dir() -> Path:
 def mappings_dir() -> Path:
     path = shared_dir() / "salesforce-recordings/sf-functions-python/tests/wiremock/mappings"
     if not path.is_dir():
-        pytest.fail(f"Salesforce recordings not found at {path}. Set LEMONTAPS_SHARED_DIR to the "
-                    "shared folder holding salesforce-recordings/ (default <repo>/../shared).")
+        pytest.fail(
+            f"Salesforce recordings not found at {path}. Set LEMONTAPS_SHARED_DIR to the "
+            "shared folder holding salesforce-recordings/ (default <repo>/../shared)."
+        )
     return path
 
 
@@ -47,14 +49,28 @@ class OrgClient:
     def store(self):
         return emulator_state(self.app).store
 
-    def request(self, method: str, path: str, body: Any = None, headers: dict | None = None,
-                raw: bytes | None = None):
-        all_headers = {"Authorization": f"Bearer {self.token}", **self.default_headers,
-                       **(headers or {})}
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict | None = None,
+        raw: bytes | None = None,
+    ):
+        all_headers = {
+            "Authorization": f"Bearer {self.token}",
+            **self.default_headers,
+            **(headers or {}),
+        }
         client = self.app.test_client()
         if body is not None:
-            return client.open(path, method=method, data=json.dumps(body),
-                               content_type="application/json", headers=all_headers)
+            return client.open(
+                path,
+                method=method,
+                data=json.dumps(body),
+                content_type="application/json",
+                headers=all_headers,
+            )
         return client.open(path, method=method, data=raw, headers=all_headers)
 
     def get(self, path: str, **kwargs):
@@ -75,10 +91,12 @@ class OrgClient:
     def customize(self, **changes: Any) -> dict:
         return org_tools.customize_org(self.store, self.org_id, **changes)
 
-    def fixture(self, sobject: str, fields: dict, record_id: str | None = None,
-                deleted: bool = False) -> str:
-        return org_tools.insert_fixture(self.store, self.org_id, sobject, fields, record_id,
-                                        deleted)["Id"]
+    def fixture(
+        self, sobject: str, fields: dict, record_id: str | None = None, deleted: bool = False
+    ) -> str:
+        return org_tools.insert_fixture(
+            self.store, self.org_id, sobject, fields, record_id, deleted
+        )["Id"]
 
     def records(self, sobject: str, include_deleted: bool = False) -> list[dict]:
         return self.store.list_records(self.org_id, sobject, include_deleted)
@@ -87,41 +105,82 @@ class OrgClient:
         return org_tools.api_calls(self.store, self.org_id)
 
 
-def org_spec(name: str, customization: dict | None = None, api_max: int = 15000,
-             client_id: str | None = None) -> dict:
+def org_spec(
+    name: str, customization: dict | None = None, api_max: int = 15000, client_id: str | None = None
+) -> dict:
     slug = "".join(ch for ch in name.lower() if ch.isalnum())
     return {
         "name": name,
         "limits": {"daily_api_requests_max": api_max},
         "settings": {"customization": customization or {}},
         "users": [
-            {"ref": "admin", "username": f"admin@{slug}.test", "first_name": "Ada",
-             "last_name": "Admin", "profile": "System Administrator", "password": PASSWORD},
-            {"ref": "rep", "username": f"rep@{slug}.test", "first_name": "Rita",
-             "last_name": "Rep", "password": PASSWORD},
-            {"ref": "inactive", "username": f"gone@{slug}.test", "first_name": "Gus",
-             "last_name": "Gone", "active": False, "password": PASSWORD},
-            {"ref": "partner", "username": f"partner@{slug}.test", "first_name": "Pia",
-             "last_name": "Partner", "profile": "Partner Community User",
-             "user_type": "PowerPartner", "password": PASSWORD},
+            {
+                "ref": "admin",
+                "username": f"admin@{slug}.test",
+                "first_name": "Ada",
+                "last_name": "Admin",
+                "profile": "System Administrator",
+                "password": PASSWORD,
+            },
+            {
+                "ref": "rep",
+                "username": f"rep@{slug}.test",
+                "first_name": "Rita",
+                "last_name": "Rep",
+                "password": PASSWORD,
+            },
+            {
+                "ref": "inactive",
+                "username": f"gone@{slug}.test",
+                "first_name": "Gus",
+                "last_name": "Gone",
+                "active": False,
+                "password": PASSWORD,
+            },
+            {
+                "ref": "partner",
+                "username": f"partner@{slug}.test",
+                "first_name": "Pia",
+                "last_name": "Partner",
+                "profile": "Partner Community User",
+                "user_type": "PowerPartner",
+                "password": PASSWORD,
+            },
         ],
-        "connected_apps": [{"client_id": client_id or f"cid-{slug}",
-                            "client_secret": CLIENT_SECRET, "name": "Tests",
-                            "callback_urls": ["http://127.0.0.1/cb"]}],
+        "connected_apps": [
+            {
+                "client_id": client_id or f"cid-{slug}",
+                "client_secret": CLIENT_SECRET,
+                "name": "Tests",
+                "callback_urls": ["http://127.0.0.1/cb"],
+            }
+        ],
     }
 
 
-def new_org(app, name: str = "Data Org", customization: dict | None = None,
-            api_max: int = 15000) -> OrgClient:
+def new_org(
+    app, name: str = "Data Org", customization: dict | None = None, api_max: int = 15000
+) -> OrgClient:
     store = emulator_state(app).store
     spec = org_spec(name, customization, api_max)
     org = orgs.create_org(store, spec)
     client_id = spec["connected_apps"][0]["client_id"]
-    users = {user["ref"]: next(u["Id"] for u in store.list_users(org["id"])
-                               if u["Username"] == user["username"]) for user in spec["users"]}
-    response = app.test_client().post("/services/oauth2/token", data={
-        "grant_type": "password", "client_id": client_id, "client_secret": CLIENT_SECRET,
-        "username": spec["users"][0]["username"], "password": PASSWORD})
+    users = {
+        user["ref"]: next(
+            u["Id"] for u in store.list_users(org["id"]) if u["Username"] == user["username"]
+        )
+        for user in spec["users"]
+    }
+    response = app.test_client().post(
+        "/services/oauth2/token",
+        data={
+            "grant_type": "password",
+            "client_id": client_id,
+            "client_secret": CLIENT_SECRET,
+            "username": spec["users"][0]["username"],
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     return OrgClient(app, org["id"], response.json["access_token"], users, client_id)
 
@@ -135,12 +194,31 @@ def emulator_app():
 
 @pytest.fixture
 def org(emulator_app) -> OrgClient:
-    return new_org(emulator_app, customization={
-        "custom_fields": {"Lead": [{"name": "Lemontaps_Id__c", "type": "string", "length": 64,
-                                    "externalId": True, "unique": True,
-                                    "label": "Lemontaps Id"}],
-                          "Contact": [{"name": "Lemontaps_Id__c", "type": "string",
-                                       "length": 64, "externalId": True, "unique": True,
-                                       "label": "Lemontaps Id"}]},
-        "picklist_additions": {"Lead": {"LeadSource": ["Lemontaps"]}},
-    })
+    return new_org(
+        emulator_app,
+        customization={
+            "custom_fields": {
+                "Lead": [
+                    {
+                        "name": "Lemontaps_Id__c",
+                        "type": "string",
+                        "length": 64,
+                        "externalId": True,
+                        "unique": True,
+                        "label": "Lemontaps Id",
+                    }
+                ],
+                "Contact": [
+                    {
+                        "name": "Lemontaps_Id__c",
+                        "type": "string",
+                        "length": 64,
+                        "externalId": True,
+                        "unique": True,
+                        "label": "Lemontaps Id",
+                    }
+                ],
+            },
+            "picklist_additions": {"Lead": {"LeadSource": ["Lemontaps"]}},
+        },
+    )

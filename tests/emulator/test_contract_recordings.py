@@ -18,14 +18,32 @@ import pytest
 from data_helpers import emulator_app, mappings_dir, new_org  # noqa: F401
 
 RECORDED = [
-    "composite-graph-create-tree", "composite-graph-create", "composite-graph-single-create-error",
-    "composite-graph-single-delete", "composite-graph-single-update", "create-binary-data",
-    "create-invalid-field", "create-invalid-picklist-value", "create-required-field-missing",
-    "create-unknown-object", "create", "delete-already-deleted", "delete",
-    "query-binary-data-subsequent-request", "query-binary-data", "query-malformed-soql",
-    "query-unknown-column", "query-with-associated-data", "query-with-next-records-url-2",
-    "query-with-next-records-url", "query-with-subquery", "query", "update-binary-data",
-    "update-invalid-field", "update-malformed-id", "update",
+    "composite-graph-create-tree",
+    "composite-graph-create",
+    "composite-graph-single-create-error",
+    "composite-graph-single-delete",
+    "composite-graph-single-update",
+    "create-binary-data",
+    "create-invalid-field",
+    "create-invalid-picklist-value",
+    "create-required-field-missing",
+    "create-unknown-object",
+    "create",
+    "delete-already-deleted",
+    "delete",
+    "query-binary-data-subsequent-request",
+    "query-binary-data",
+    "query-malformed-soql",
+    "query-unknown-column",
+    "query-with-associated-data",
+    "query-with-next-records-url-2",
+    "query-with-next-records-url",
+    "query-with-subquery",
+    "query",
+    "update-binary-data",
+    "update-invalid-field",
+    "update-malformed-id",
+    "update",
 ]
 HAND_MADE = {"query-unexpected-response"}
 LIMIT_RE = re.compile(r"^api-usage=\d+/\d+$")
@@ -33,24 +51,46 @@ LIMIT_RE = re.compile(r"^api-usage=\d+/\d+$")
 
 def movie_fields() -> list[dict]:
     return [
-        {"name": "Rating__c", "type": "picklist", "label": "Rating", "restrictedPicklist": True,
-         "picklist": ["Excellent", "Good", "Average", "Poor"]},
+        {
+            "name": "Rating__c",
+            "type": "picklist",
+            "label": "Rating",
+            "restrictedPicklist": True,
+            "picklist": ["Excellent", "Good", "Average", "Poor"],
+        },
         {"name": "ReleaseDate__c", "type": "date", "label": "Release Date"},
-        {"name": "Franchise__c", "type": "reference", "label": "Franchise",
-         "reference_to": ["Franchise__c"], "length": 18},
+        {
+            "name": "Franchise__c",
+            "type": "reference",
+            "label": "Franchise",
+            "reference_to": ["Franchise__c"],
+            "length": 18,
+        },
     ]
 
 
 def customization(movie_prefix: str) -> dict:
-    return {"custom_objects": {
-        "Movie__c": {"label": "Movie", "key_prefix": movie_prefix, "fields": movie_fields()},
-        "Franchise__c": {"label": "Franchise", "key_prefix": "a03", "fields": []},
-        "Spaceship__c": {"label": "Spaceship", "key_prefix": "a02", "fields": [
-            {"name": "Website__c", "type": "url", "label": "Website", "required": True}]},
-        "random__c": {"label": "Random", "key_prefix": "a01" if movie_prefix == "a00" else "a04",
-                      "fields": [{"name": "RANDOM_1__c", "type": "string", "length": 20},
-                                 {"name": "RANDOM_2__c", "type": "string", "length": 20}]},
-    }}
+    return {
+        "custom_objects": {
+            "Movie__c": {"label": "Movie", "key_prefix": movie_prefix, "fields": movie_fields()},
+            "Franchise__c": {"label": "Franchise", "key_prefix": "a03", "fields": []},
+            "Spaceship__c": {
+                "label": "Spaceship",
+                "key_prefix": "a02",
+                "fields": [
+                    {"name": "Website__c", "type": "url", "label": "Website", "required": True}
+                ],
+            },
+            "random__c": {
+                "label": "Random",
+                "key_prefix": "a01" if movie_prefix == "a00" else "a04",
+                "fields": [
+                    {"name": "RANDOM_1__c", "type": "string", "length": 20},
+                    {"name": "RANDOM_2__c", "type": "string", "length": 20},
+                ],
+            },
+        }
+    }
 
 
 def load(name: str) -> dict:
@@ -76,8 +116,11 @@ def seed_query_records(org, records: list[dict]) -> None:
             if isinstance(value, dict) and "attributes" in value:  # parent relationship
                 parent_id = record_id_of(value)
                 if not org.store.get_record(org.org_id, parent_id):
-                    org.fixture(value["attributes"]["type"],
-                                {k: v for k, v in value.items() if k != "attributes"}, parent_id)
+                    org.fixture(
+                        value["attributes"]["type"],
+                        {k: v for k, v in value.items() if k != "attributes"},
+                        parent_id,
+                    )
                 fields[f"{key}Id"] = parent_id
                 continue
             fields[key] = value
@@ -103,13 +146,19 @@ def prepare(org, name: str, mapping: dict) -> None:
             org.fixture("random__c", {"RANDOM_1__c": f"F{number}", "RANDOM_2__c": None})
     elif name in ("query-binary-data", "query-binary-data-subsequent-request"):
         blob = load("query-binary-data-subsequent-request")["response"]["base64Body"]
-        org.fixture("ContentVersion", {"Title": "song", "PathOnClient": "song.mp3",
-                                       "VersionData": blob}, "0687S00000AX37OQAT")
+        org.fixture(
+            "ContentVersion",
+            {"Title": "song", "PathOnClient": "song.mp3", "VersionData": blob},
+            "0687S00000AX37OQAT",
+        )
     elif name == "update":
         org.fixture("Movie__c", {"Name": "The Empire Strikes Back"}, "a00B000000FSjVUIA1")
     elif name == "update-binary-data":
-        org.fixture("ContentVersion", {"Title": "File", "PathOnClient": "file.bin",
-                                       "VersionData": "AAAA"}, "0687S00000AX5kgQAD")
+        org.fixture(
+            "ContentVersion",
+            {"Title": "File", "PathOnClient": "file.bin", "VersionData": "AAAA"},
+            "0687S00000AX5kgQAD",
+        )
     elif name == "delete":
         org.fixture("Account", {"Name": "To delete"}, "001B000001Lp1FxIAJ")
     elif name == "delete-already-deleted":
@@ -123,8 +172,9 @@ def prepare(org, name: str, mapping: dict) -> None:
 def send(org, mapping: dict):
     request = mapping["request"]
     path = request.get("url") or request["urlPath"]
-    params = {key: matcher["equalTo"] for key, matcher in
-              (request.get("queryParameters") or {}).items()}
+    params = {
+        key: matcher["equalTo"] for key, matcher in (request.get("queryParameters") or {}).items()
+    }
     if params:
         path += "?" + urlencode(params)
     body = None
@@ -143,7 +193,9 @@ def assert_same_shape(expected, actual, where="body"):
             assert_same_shape(expected[key], actual[key], f"{where}.{key}")
     elif isinstance(expected, list):
         assert isinstance(actual, list), f"{where}: expected a list, got {actual!r}"
-        assert len(actual) == len(expected), f"{where}: {len(actual)} items, expected {len(expected)}"
+        assert len(actual) == len(expected), (
+            f"{where}: {len(actual)} items, expected {len(expected)}"
+        )
         for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
             assert_same_shape(want, got, f"{where}[{index}]")
     elif expected is None:
@@ -190,8 +242,12 @@ def test_every_real_recording_is_replayed():
 @pytest.mark.parametrize("name", RECORDED)
 def test_recording(emulator_app, name):  # noqa: F811
     mapping = load(name)
-    org = new_org(emulator_app, "Recorded Org", customization(movie_prefix_for(name)),
-                  api_max=recorded_limit(mapping))
+    org = new_org(
+        emulator_app,
+        "Recorded Org",
+        customization(movie_prefix_for(name)),
+        api_max=recorded_limit(mapping),
+    )
     prepare(org, name, mapping)
     expected = mapping["response"]
     if name == "query-with-next-records-url-2":
@@ -214,8 +270,9 @@ def test_recording(emulator_app, name):  # noqa: F811
     if expected["status"] >= 400 or name.startswith("query") and "next-records" not in name:
         assert body == expected["json"]  # errors and reproduced query data: exactly
     if "next-records" in name:
-        assert re.fullmatch(r"/services/data/v53\.0/query/01g[A-Za-z0-9]{15}-\d+",
-                            body["nextRecordsUrl"])
+        assert re.fullmatch(
+            r"/services/data/v53\.0/query/01g[A-Za-z0-9]{15}-\d+", body["nextRecordsUrl"]
+        )
         assert body["records"] == expected["json"]["records"]
         assert body["totalSize"] == expected["json"]["totalSize"]
     if name == "composite-graph-single-create-error":

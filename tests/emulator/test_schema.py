@@ -11,13 +11,13 @@ import pytest
 
 from salesforce_emulator.schema import (
     SUPPORTED_OBJECTS,
+    build_from_recordings,
     canonical_object_name,
     custom_field,
     lemontaps_id_field,
     load_schema,
     object_name_for_key_prefix,
 )
-from salesforce_emulator.schema import build_from_recordings
 from salesforce_emulator.schema.countries import COUNTRIES
 
 SCHEMA_DIR = Path(build_from_recordings.__file__).resolve().parent
@@ -35,7 +35,8 @@ def recordings() -> Path:
     if not (folder / build_from_recordings.CASSETTE_DIR).is_dir():
         pytest.fail(
             f"Salesforce recordings not found under {folder}. Set LEMONTAPS_SHARED_DIR to the "
-            "folder that holds salesforce-recordings/ (default: <repo>/../shared).")
+            "folder that holds salesforce-recordings/ (default: <repo>/../shared)."
+        )
     return folder
 
 
@@ -51,15 +52,19 @@ def test_committed_json_equals_generator_output(recordings):
     for file_name, text in build_from_recordings.build(recordings).items():
         committed = (SCHEMA_DIR / file_name).read_text(encoding="utf-8")
         assert committed == text, (
-            f"{file_name} is stale: run python -m salesforce_emulator.schema.build_from_recordings")
+            f"{file_name} is stale: run python -m salesforce_emulator.schema.build_from_recordings"
+        )
 
 
 @pytest.mark.parametrize("object_name, version", [("Lead", "59.0"), ("Contact", "54.0")])
 def test_describe_json_reproduces_the_recording(recordings, object_name, version):
     recorded = recorded_describe(recordings, object_name)
     # The recorded host and version are the only things the emulator changes.
-    instance_url = "https://broth-scorpio-4351-dev-ed.scratch.my.salesforce.com" \
-        if object_name == "Lead" else "https://orgname.my.salesforce.com"
+    instance_url = (
+        "https://broth-scorpio-4351-dev-ed.scratch.my.salesforce.com"
+        if object_name == "Lead"
+        else "https://orgname.my.salesforce.com"
+    )
     if object_name == "Contact":
         recorded = json.loads(json.dumps(recorded).replace("/vxx.0/", f"/v{version}/"))
     assert load_schema(object_name).describe_json(version, instance_url) == recorded
@@ -98,11 +103,15 @@ def test_lead_source_values_are_the_recorded_ones_without_lemontaps():
 def test_lead_status_values_and_default():
     status = load_schema("Lead").field("Status")
     assert [p["value"] for p in status["picklistValues"]] == [
-        "Open - Not Contacted", "Working - Contacted", "Closed - Converted",
-        "Closed - Not Converted"]
+        "Open - Not Contacted",
+        "Working - Contacted",
+        "Closed - Converted",
+        "Closed - Not Converted",
+    ]
     assert status["defaultedOnCreate"] is True
     assert [p["value"] for p in status["picklistValues"] if p["defaultValue"]] == [
-        "Open - Not Contacted"]
+        "Open - Not Contacted"
+    ]
 
 
 # --------------------------------------------------------------------------- lookup
@@ -118,10 +127,19 @@ def test_field_lookup_is_case_insensitive_and_returns_canonical_names():
     assert lead.relationship("createdby")["name"] == "CreatedById"
 
 
-@pytest.mark.parametrize("object_name, prefix", [
-    ("Lead", "00Q"), ("Contact", "003"), ("Account", "001"), ("User", "005"),
-    ("Campaign", "701"), ("CampaignMember", "00v"), ("Task", "00T"), ("ContentVersion", "068"),
-])
+@pytest.mark.parametrize(
+    "object_name, prefix",
+    [
+        ("Lead", "00Q"),
+        ("Contact", "003"),
+        ("Account", "001"),
+        ("User", "005"),
+        ("Campaign", "701"),
+        ("CampaignMember", "00v"),
+        ("Task", "00T"),
+        ("ContentVersion", "068"),
+    ],
+)
 def test_key_prefixes(object_name, prefix):
     assert load_schema(object_name).key_prefix == prefix
     assert object_name_for_key_prefix(prefix) == object_name
@@ -151,27 +169,30 @@ def test_every_object_has_the_recorded_object_level_keys():
         assert set(load_schema(object_name).describe) == recorded_keys, object_name
 
 
-@pytest.mark.parametrize("object_name, field_name, field_type, length", [
-    ("Account", "Name", "string", 255),
-    ("Account", "BillingCity", "string", 40),
-    ("User", "Username", "string", 80),
-    ("User", "Email", "email", 128),
-    ("User", "FirstName", "string", 40),
-    ("User", "LastName", "string", 80),
-    ("User", "Name", "string", 121),
-    ("User", "IsActive", "boolean", 0),
-    ("User", "UserType", "picklist", 40),
-    ("User", "ProfileId", "reference", 18),
-    ("User", "CreatedDate", "datetime", 0),
-    ("Campaign", "Name", "string", 80),
-    ("CampaignMember", "Status", "picklist", 40),
-    ("CampaignMember", "CampaignId", "reference", 18),
-    ("CampaignMemberStatus", "Label", "string", 765),
-    ("AssignmentRule", "Active", "boolean", 0),
-    ("Task", "Subject", "combobox", 255),
-    ("ContentVersion", "VersionData", "base64", 0),
-    ("ContentVersion", "PathOnClient", "string", 500),
-])
+@pytest.mark.parametrize(
+    "object_name, field_name, field_type, length",
+    [
+        ("Account", "Name", "string", 255),
+        ("Account", "BillingCity", "string", 40),
+        ("User", "Username", "string", 80),
+        ("User", "Email", "email", 128),
+        ("User", "FirstName", "string", 40),
+        ("User", "LastName", "string", 80),
+        ("User", "Name", "string", 121),
+        ("User", "IsActive", "boolean", 0),
+        ("User", "UserType", "picklist", 40),
+        ("User", "ProfileId", "reference", 18),
+        ("User", "CreatedDate", "datetime", 0),
+        ("Campaign", "Name", "string", 80),
+        ("CampaignMember", "Status", "picklist", 40),
+        ("CampaignMember", "CampaignId", "reference", 18),
+        ("CampaignMemberStatus", "Label", "string", 765),
+        ("AssignmentRule", "Active", "boolean", 0),
+        ("Task", "Subject", "combobox", 255),
+        ("ContentVersion", "VersionData", "base64", 0),
+        ("ContentVersion", "PathOnClient", "string", 500),
+    ],
+)
 def test_hand_written_fields(object_name, field_name, field_type, length):
     entry = load_schema(object_name).field(field_name)
     assert (entry["type"], entry["length"]) == (field_type, length)
@@ -185,7 +206,9 @@ def test_hand_written_system_fields_are_read_only():
         for name in ("Id", "CreatedDate", "CreatedById", "SystemModstamp"):
             entry = schema.field(name)
             assert entry is not None and not entry["createable"] and not entry["updateable"], (
-                object_name, name)
+                object_name,
+                name,
+            )
         assert schema.relationship("CreatedBy")["referenceTo"] == ["User"]
 
 
@@ -207,13 +230,18 @@ def test_assignment_rule_is_read_only_object():
 
 
 def test_custom_fields_are_appended_and_looked_up():
-    lead = load_schema("Lead", [lemontaps_id_field(),
-                                custom_field("Badge_Scan__c", "boolean", "Badge scan")])
+    lead = load_schema(
+        "Lead", [lemontaps_id_field(), custom_field("Badge_Scan__c", "boolean", "Badge scan")]
+    )
     entry = lead.field("LEMONTAPS_ID__C")
     assert entry["name"] == "Lemontaps_Id__c"
     assert (entry["type"], entry["length"], entry["byteLength"]) == ("string", 64, 192)
     assert (entry["unique"], entry["externalId"], entry["custom"], entry["idLookup"]) == (
-        True, True, True, True)
+        True,
+        True,
+        True,
+        True,
+    )
     assert lead.field_names[-2:] == ["Lemontaps_Id__c", "Badge_Scan__c"]
     assert lead.describe_json("59.0")["fields"][-2]["name"] == "Lemontaps_Id__c"
     assert load_schema("Lead").field("Lemontaps_Id__c") is None  # per org, not global
@@ -235,9 +263,14 @@ def test_picklist_additions_per_org():
         load_schema("Lead", picklist_additions={"LastName": ["x"]})
 
 
-@pytest.mark.parametrize("object_name, prefixes", [
-    ("Lead", [""]), ("Contact", ["Mailing", "Other"]), ("Account", ["Billing", "Shipping"]),
-])
+@pytest.mark.parametrize(
+    "object_name, prefixes",
+    [
+        ("Lead", [""]),
+        ("Contact", ["Mailing", "Other"]),
+        ("Account", ["Billing", "Shipping"]),
+    ],
+)
 def test_state_and_country_picklists(object_name, prefixes):
     plain = load_schema(object_name)
     schema = load_schema(object_name, state_country_picklists=True)
@@ -259,8 +292,9 @@ def test_state_and_country_picklists(object_name, prefixes):
 def test_state_valid_for_bitmap_points_at_its_country():
     schema = load_schema("Lead", state_country_picklists=True)
     country_codes = [code for code, _ in COUNTRIES]
-    california = next(p for p in schema.field("StateCode")["picklistValues"]
-                      if p["label"] == "California")
+    california = next(
+        p for p in schema.field("StateCode")["picklistValues"] if p["label"] == "California"
+    )
     bitmap = base64.b64decode(california["validFor"])
     set_bits = [i for i in range(len(country_codes)) if bitmap[i // 8] & (0x80 >> (i % 8))]
     assert [country_codes[i] for i in set_bits] == ["US"]
@@ -279,21 +313,34 @@ def test_cassette_reader_handles_folded_and_pretty_printed_bodies(tmp_path):
     cassette = tmp_path / "c.yaml"
     cassette.write_text(
         "request:\n    method: GET\nresponse:\n    body:\n        string: >\n"
-        "            {\n             \"name\": \"X\",\n             \"fields\": []\n            }\n"
-        "    status: 200\n")
+        '            {\n             "name": "X",\n             "fields": []\n            }\n'
+        "    status: 200\n"
+    )
     assert json.loads(build_from_recordings.read_cassette_body(cassette)) == {
-        "name": "X", "fields": []}
+        "name": "X",
+        "fields": [],
+    }
 
 
 def test_templating_replaces_version_and_host_only():
-    body = json.dumps({"urls": {"a": "/services/data/v59.0/sobjects/Lead/{ID}",
-                                "b": "https://x-y.scratch.my.salesforce.com/00Q/e",
-                                "c": "/services/data/vxx.0/sobjects/Contact"},
-                       "label": "v59.0 stays"})
+    body = json.dumps(
+        {
+            "urls": {
+                "a": "/services/data/v59.0/sobjects/Lead/{ID}",
+                "b": "https://x-y.scratch.my.salesforce.com/00Q/e",
+                "c": "/services/data/vxx.0/sobjects/Contact",
+            },
+            "label": "v59.0 stays",
+        }
+    )
     assert build_from_recordings.templated_describe(body) == {
-        "urls": {"a": "/services/data/v{version}/sobjects/Lead/{ID}",
-                 "b": "{instance_url}/00Q/e", "c": "/services/data/v{version}/sobjects/Contact"},
-        "label": "v59.0 stays"}
+        "urls": {
+            "a": "/services/data/v{version}/sobjects/Lead/{ID}",
+            "b": "{instance_url}/00Q/e",
+            "c": "/services/data/v{version}/sobjects/Contact",
+        },
+        "label": "v59.0 stays",
+    }
 
 
 def test_generator_main_fails_clearly_without_recordings(tmp_path, capsys):

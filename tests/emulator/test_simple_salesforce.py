@@ -29,13 +29,34 @@ def https_emulator():
     server = start_in_thread(https=True)
     store = emulator_state(server.app).store
     org_id = demo_org_id(store)
-    org_tools.customize_org(store, org_id, custom_fields={"Lead": [
-        {"name": "Lemontaps_Id__c", "type": "string", "length": 64, "externalId": True,
-         "unique": True, "label": "Lemontaps Id"}]})
+    org_tools.customize_org(
+        store,
+        org_id,
+        custom_fields={
+            "Lead": [
+                {
+                    "name": "Lemontaps_Id__c",
+                    "type": "string",
+                    "length": 64,
+                    "externalId": True,
+                    "unique": True,
+                    "label": "Lemontaps Id",
+                }
+            ]
+        },
+    )
     for number in range(EXTRA_LEADS):
-        org_tools.insert_fixture(store, org_id, "Lead", {
-            "LastName": f"Bulk {number}", "Company": "Bulk GmbH", "Status": "Open - Not Contacted",
-            "Name": f"Bulk {number}"})
+        org_tools.insert_fixture(
+            store,
+            org_id,
+            "Lead",
+            {
+                "LastName": f"Bulk {number}",
+                "Company": "Bulk GmbH",
+                "Status": "Open - Not Contacted",
+                "Name": f"Bulk {number}",
+            },
+        )
     yield server, org_id
     server.stop()
 
@@ -46,16 +67,26 @@ def sf(https_emulator):
     http = requests.Session()
     http.trust_env = False  # else REQUESTS_CA_BUNDLE overrides session.verify
     http.verify = server.cert_path
-    token = http.post(f"{server.login_url}/services/oauth2/token", data={
-        "grant_type": "password", "client_id": DEMO_CLIENT_ID,
-        "client_secret": DEMO_CLIENT_SECRET, "username": DEMO_ADMIN_USERNAME,
-        "password": DEMO_PASSWORD}, timeout=10)
+    token = http.post(
+        f"{server.login_url}/services/oauth2/token",
+        data={
+            "grant_type": "password",
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+            "username": DEMO_ADMIN_USERNAME,
+            "password": DEMO_PASSWORD,
+        },
+        timeout=10,
+    )
     assert token.status_code == 200, token.text
     body = token.json()
     assert body["instance_url"].startswith("https://")
-    client = Salesforce(session_id=body["access_token"],
-                        instance=urlsplit(body["instance_url"]).netloc, session=http,
-                        version="59.0")
+    client = Salesforce(
+        session_id=body["access_token"],
+        instance=urlsplit(body["instance_url"]).netloc,
+        session=http,
+        version="59.0",
+    )
     yield client
     http.close()
 
@@ -73,9 +104,15 @@ def test_query_and_query_all_pagination(sf):
 
 
 def test_create_read_update_delete(sf):
-    created = sf.Lead.create({"LastName": "Lovelace", "FirstName": "Ada",
-                              "Company": "Analytical Engines", "Email": "ada@example.com",
-                              "LeadSource": "Lemontaps"})
+    created = sf.Lead.create(
+        {
+            "LastName": "Lovelace",
+            "FirstName": "Ada",
+            "Company": "Analytical Engines",
+            "Email": "ada@example.com",
+            "LeadSource": "Lemontaps",
+        }
+    )
     assert created["success"] is True and len(created["id"]) == 18
     record = sf.Lead.get(created["id"])
     assert record["Name"] == "Ada Lovelace"
@@ -84,8 +121,9 @@ def test_create_read_update_delete(sf):
     assert sf.Lead.update(created["id"], {"Title": "Countess"}) == 204
     assert sf.Lead.get(created["id"])["Title"] == "Countess"
     assert sf.Lead.delete(created["id"]) == 204
-    deleted = sf.query_all(f"SELECT Id, IsDeleted FROM Lead WHERE Id = '{created['id']}'",
-                           include_deleted=True)
+    deleted = sf.query_all(
+        f"SELECT Id, IsDeleted FROM Lead WHERE Id = '{created['id']}'", include_deleted=True
+    )
     assert deleted["records"][0]["IsDeleted"] is True
 
 
@@ -99,17 +137,29 @@ def test_upsert_by_external_id(sf):
 
 
 def test_collections_and_errors(sf):
-    results = sf.restful("composite/sobjects", method="POST", json={
-        "allOrNone": False,
-        "records": [
-            {"attributes": {"type": "Lead"}, "LastName": "One", "Company": "C1"},
-            {"attributes": {"type": "Lead"}, "LastName": "Two"},
-            {"attributes": {"type": "Contact"}, "LastName": "Three"},
-        ]})
+    results = sf.restful(
+        "composite/sobjects",
+        method="POST",
+        json={
+            "allOrNone": False,
+            "records": [
+                {"attributes": {"type": "Lead"}, "LastName": "One", "Company": "C1"},
+                {"attributes": {"type": "Lead"}, "LastName": "Two"},
+                {"attributes": {"type": "Contact"}, "LastName": "Three"},
+            ],
+        },
+    )
     assert results[0]["success"] is True
-    assert results[1] == {"success": False, "errors": [{
-        "statusCode": "REQUIRED_FIELD_MISSING", "message": "Required fields are missing: [Company]",
-        "fields": ["Company"]}]}
+    assert results[1] == {
+        "success": False,
+        "errors": [
+            {
+                "statusCode": "REQUIRED_FIELD_MISSING",
+                "message": "Required fields are missing: [Company]",
+                "fields": ["Company"],
+            }
+        ],
+    }
     assert results[2]["success"] is True
     with pytest.raises(SalesforceMalformedRequest) as raised:
         sf.Lead.create({"LastName": "Bad", "Company": "X", "Email": "not-an-email"})

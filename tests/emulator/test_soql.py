@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -24,14 +24,15 @@ from salesforce_emulator.soql import (
 OWNER_ID = "005000000000001AAA"
 CREATOR_ID = "005000000000002AAA"
 LEAD_IDS = [f"00Q00000000000{n}AAA" for n in range(1, 6)]
-NOW = dt.datetime(2024, 3, 15, 12, 0, tzinfo=dt.timezone.utc)  # a Friday
+NOW = dt.datetime(2024, 3, 15, 12, 0, tzinfo=dt.UTC)  # a Friday
 
 
 def schemas(**lead_options):
     lead = load_schema("Lead", [lemontaps_id_field()], **lead_options)
-    return {name: load_schema(name) for name in ("Contact", "Account", "User", "Campaign",
-                                                 "CampaignMember", "ContentVersion")} | {
-        "Lead": lead}
+    return {
+        name: load_schema(name)
+        for name in ("Contact", "Account", "User", "Campaign", "CampaignMember", "ContentVersion")
+    } | {"Lead": lead}
 
 
 SCHEMAS = schemas()
@@ -40,30 +41,78 @@ SCHEMAS = schemas()
 def make_data():
     users = [
         {"Id": OWNER_ID, "Email": "owner@example.com", "Name": "Olga Owner", "IsActive": True},
-        {"Id": CREATOR_ID, "Email": "creator@example.com", "Name": "Carl Creator",
-         "IsActive": False},
+        {
+            "Id": CREATOR_ID,
+            "Email": "creator@example.com",
+            "Name": "Carl Creator",
+            "IsActive": False,
+        },
     ]
     leads = [
-        {"Id": LEAD_IDS[0], "LastName": "Müller", "FirstName": "Anna", "Company": "Acme",
-         "Email": "anna@example.com", "OwnerId": OWNER_ID, "CreatedById": CREATOR_ID,
-         "IsConverted": False, "NumberOfEmployees": 10, "AnnualRevenue": 1000.5,
-         "CreatedDate": "2024-01-31T10:00:00.000+0000", "ConvertedDate": None,
-         "LeadSource": "Web", "Lemontaps_Id__c": "lt-1"},
-        {"Id": LEAD_IDS[1], "LastName": "smith", "FirstName": None, "Company": "Beta_Co",
-         "Email": None, "OwnerId": OWNER_ID, "CreatedById": OWNER_ID, "IsConverted": True,
-         "NumberOfEmployees": 250, "AnnualRevenue": None,
-         "CreatedDate": "2024-03-15T08:00:00.000+0000", "ConvertedDate": "2024-03-14",
-         "LeadSource": "Other", "Lemontaps_Id__c": "lt-2"},
-        {"Id": LEAD_IDS[2], "LastName": "O'Brien", "FirstName": "Zoe", "Company": "100% Gin",
-         "Email": "zoe@example.com", "OwnerId": None, "CreatedById": OWNER_ID,
-         "IsConverted": False, "NumberOfEmployees": None, "AnnualRevenue": 20.0,
-         "CreatedDate": "2024-03-10T23:30:00.000+0000", "ConvertedDate": None,
-         "LeadSource": None, "Lemontaps_Id__c": None},
-        {"Id": LEAD_IDS[3], "LastName": "Adams", "FirstName": "bob", "Company": "Acme",
-         "Email": "BOB@EXAMPLE.COM", "OwnerId": OWNER_ID, "CreatedById": OWNER_ID,
-         "IsConverted": False, "NumberOfEmployees": 10, "AnnualRevenue": 5.0,
-         "CreatedDate": "2023-12-31T23:59:59.000+0000", "ConvertedDate": None,
-         "LeadSource": "web", "Lemontaps_Id__c": "lt-4"},
+        {
+            "Id": LEAD_IDS[0],
+            "LastName": "Müller",
+            "FirstName": "Anna",
+            "Company": "Acme",
+            "Email": "anna@example.com",
+            "OwnerId": OWNER_ID,
+            "CreatedById": CREATOR_ID,
+            "IsConverted": False,
+            "NumberOfEmployees": 10,
+            "AnnualRevenue": 1000.5,
+            "CreatedDate": "2024-01-31T10:00:00.000+0000",
+            "ConvertedDate": None,
+            "LeadSource": "Web",
+            "Lemontaps_Id__c": "lt-1",
+        },
+        {
+            "Id": LEAD_IDS[1],
+            "LastName": "smith",
+            "FirstName": None,
+            "Company": "Beta_Co",
+            "Email": None,
+            "OwnerId": OWNER_ID,
+            "CreatedById": OWNER_ID,
+            "IsConverted": True,
+            "NumberOfEmployees": 250,
+            "AnnualRevenue": None,
+            "CreatedDate": "2024-03-15T08:00:00.000+0000",
+            "ConvertedDate": "2024-03-14",
+            "LeadSource": "Other",
+            "Lemontaps_Id__c": "lt-2",
+        },
+        {
+            "Id": LEAD_IDS[2],
+            "LastName": "O'Brien",
+            "FirstName": "Zoe",
+            "Company": "100% Gin",
+            "Email": "zoe@example.com",
+            "OwnerId": None,
+            "CreatedById": OWNER_ID,
+            "IsConverted": False,
+            "NumberOfEmployees": None,
+            "AnnualRevenue": 20.0,
+            "CreatedDate": "2024-03-10T23:30:00.000+0000",
+            "ConvertedDate": None,
+            "LeadSource": None,
+            "Lemontaps_Id__c": None,
+        },
+        {
+            "Id": LEAD_IDS[3],
+            "LastName": "Adams",
+            "FirstName": "bob",
+            "Company": "Acme",
+            "Email": "BOB@EXAMPLE.COM",
+            "OwnerId": OWNER_ID,
+            "CreatedById": OWNER_ID,
+            "IsConverted": False,
+            "NumberOfEmployees": 10,
+            "AnnualRevenue": 5.0,
+            "CreatedDate": "2023-12-31T23:59:59.000+0000",
+            "ConvertedDate": None,
+            "LeadSource": "web",
+            "Lemontaps_Id__c": "lt-4",
+        },
     ]
     return {"Lead": leads, "User": users, "Contact": [], "Account": []}
 
@@ -94,39 +143,52 @@ def soql_error(soql):
 
 
 def test_records_have_attributes_then_fields_in_select_order_with_canonical_case():
-    records = run("select company, ID, lastname from LEAD where Id = '%s'" % LEAD_IDS[0],
-                  api_version="53.0")
-    assert records == [{
-        "attributes": {"type": "Lead", "url": f"/services/data/v53.0/sobjects/Lead/{LEAD_IDS[0]}"},
-        "Company": "Acme", "Id": LEAD_IDS[0], "LastName": "Müller",
-    }]
+    records = run(
+        f"select company, ID, lastname from LEAD where Id = '{LEAD_IDS[0]}'", api_version="53.0"
+    )
+    assert records == [
+        {
+            "attributes": {
+                "type": "Lead",
+                "url": f"/services/data/v53.0/sobjects/Lead/{LEAD_IDS[0]}",
+            },
+            "Company": "Acme",
+            "Id": LEAD_IDS[0],
+            "LastName": "Müller",
+        }
+    ]
     assert list(records[0]) == ["attributes", "Company", "Id", "LastName"]
 
 
 def test_missing_stored_field_comes_back_as_null():
-    records = run("SELECT Title FROM Lead WHERE Id = '%s'" % LEAD_IDS[0])
+    records = run(f"SELECT Title FROM Lead WHERE Id = '{LEAD_IDS[0]}'")
     assert records[0]["Title"] is None
 
 
 def test_parent_relationship_fields_nest_with_their_own_attributes():
-    records = run("SELECT LastName, Owner.Email, Owner.Name, CreatedBy.IsActive FROM Lead "
-                  "WHERE Id = '%s'" % LEAD_IDS[0], api_version="59.0")
+    records = run(
+        "SELECT LastName, Owner.Email, Owner.Name, CreatedBy.IsActive FROM Lead "
+        f"WHERE Id = '{LEAD_IDS[0]}'",
+        api_version="59.0",
+    )
     assert records[0]["Owner"] == {
         "attributes": {"type": "User", "url": f"/services/data/v59.0/sobjects/User/{OWNER_ID}"},
-        "Email": "owner@example.com", "Name": "Olga Owner",
+        "Email": "owner@example.com",
+        "Name": "Olga Owner",
     }
     assert records[0]["CreatedBy"]["IsActive"] is False
     assert list(records[0]) == ["attributes", "LastName", "Owner", "CreatedBy"]
 
 
 def test_missing_parent_is_null_not_an_empty_object():
-    records = run("SELECT Owner.Email FROM Lead WHERE Id = '%s'" % LEAD_IDS[2])
+    records = run(f"SELECT Owner.Email FROM Lead WHERE Id = '{LEAD_IDS[2]}'")
     assert records[0]["Owner"] is None
 
 
 def test_relationship_case_insensitive_and_filterable():
-    assert ids("SELECT Id FROM Lead WHERE owner.EMAIL = 'OWNER@example.com' ORDER BY Id") == \
-        lead_ids(0, 1, 3)
+    assert ids(
+        "SELECT Id FROM Lead WHERE owner.EMAIL = 'OWNER@example.com' ORDER BY Id"
+    ) == lead_ids(0, 1, 3)
     assert ids("SELECT Id FROM Lead WHERE CreatedBy.IsActive = false") == lead_ids(0)
 
 
@@ -141,8 +203,7 @@ def test_parent_lookup_callback_is_used_for_relationships():
         calls.append((object_type, record_id))
         return {"Id": record_id, "Email": "from-callback@example.com"}
 
-    records = run("SELECT Owner.Email FROM Lead WHERE Id = '%s'" % LEAD_IDS[0],
-                  lookup_record=lookup)
+    records = run(f"SELECT Owner.Email FROM Lead WHERE Id = '{LEAD_IDS[0]}'", lookup_record=lookup)
     assert records[0]["Owner"]["Email"] == "from-callback@example.com"
     assert calls[0][1] == OWNER_ID
 
@@ -162,8 +223,10 @@ def test_records_source_may_be_a_callable():
 def test_base64_fields_come_back_as_blob_urls_like_the_recording():
     data = {"ContentVersion": [{"Id": "0687S00000AX37OQAT", "VersionData": "SUQz"}]}
     records = run("SELECT Id, VersionData FROM ContentVersion", data=data, api_version="53.0")
-    assert records[0]["VersionData"] == \
-        "/services/data/v53.0/sobjects/ContentVersion/0687S00000AX37OQAT/VersionData"
+    assert (
+        records[0]["VersionData"]
+        == "/services/data/v53.0/sobjects/ContentVersion/0687S00000AX37OQAT/VersionData"
+    )
 
 
 def test_count_returns_total_size_only():
@@ -175,8 +238,12 @@ def test_count_returns_total_size_only():
 
 
 def test_query_response_wraps_records():
-    body = query_response(parse("SELECT Id FROM Lead WHERE Id = '%s'" % LEAD_IDS[0], SCHEMAS),
-                          DATA, SCHEMAS, api_version="53.0")
+    body = query_response(
+        parse(f"SELECT Id FROM Lead WHERE Id = '{LEAD_IDS[0]}'", SCHEMAS),
+        DATA,
+        SCHEMAS,
+        api_version="53.0",
+    )
     assert body["totalSize"] == 1 and body["done"] is True
     assert body["records"][0]["Id"] == LEAD_IDS[0]
 
@@ -189,26 +256,29 @@ def test_default_schema_is_the_emulators_standard_objects():
 # --------------------------------------------------------------------------- operators
 
 
-@pytest.mark.parametrize("soql, expected", [
-    ("SELECT Id FROM Lead WHERE NumberOfEmployees = 10", [0, 3]),
-    ("SELECT Id FROM Lead WHERE NumberOfEmployees != 10", [1, 2]),
-    ("SELECT Id FROM Lead WHERE NumberOfEmployees <> 10", [1, 2]),
-    ("SELECT Id FROM Lead WHERE NumberOfEmployees < 250", [0, 3]),
-    ("SELECT Id FROM Lead WHERE NumberOfEmployees <= 250", [0, 1, 3]),
-    ("SELECT Id FROM Lead WHERE NumberOfEmployees > 10", [1]),
-    ("SELECT Id FROM Lead WHERE NumberOfEmployees >= 10", [0, 1, 3]),
-    ("SELECT Id FROM Lead WHERE AnnualRevenue > 19.5", [0, 2]),
-    ("SELECT Id FROM Lead WHERE AnnualRevenue < -1", []),
-    ("SELECT Id FROM Lead WHERE LeadSource IN ('WEB', 'other')", [0, 1, 3]),
-    ("SELECT Id FROM Lead WHERE LeadSource NOT IN ('Web')", [1, 2]),
-    ("SELECT Id FROM Lead WHERE NumberOfEmployees IN (250, 7)", [1]),
-    ("SELECT Id FROM Lead WHERE Email = null", [1]),
-    ("SELECT Id FROM Lead WHERE Email != null", [0, 2, 3]),
-    ("SELECT Id FROM Lead WHERE IsConverted = true", [1]),
-    ("SELECT Id FROM Lead WHERE IsConverted = FALSE", [0, 2, 3]),
-    ("SELECT Id FROM Lead WHERE LastName > 'n'", [1, 2]),
-    ("SELECT Id FROM Lead WHERE LastName < 'B'", [3]),
-])
+@pytest.mark.parametrize(
+    "soql, expected",
+    [
+        ("SELECT Id FROM Lead WHERE NumberOfEmployees = 10", [0, 3]),
+        ("SELECT Id FROM Lead WHERE NumberOfEmployees != 10", [1, 2]),
+        ("SELECT Id FROM Lead WHERE NumberOfEmployees <> 10", [1, 2]),
+        ("SELECT Id FROM Lead WHERE NumberOfEmployees < 250", [0, 3]),
+        ("SELECT Id FROM Lead WHERE NumberOfEmployees <= 250", [0, 1, 3]),
+        ("SELECT Id FROM Lead WHERE NumberOfEmployees > 10", [1]),
+        ("SELECT Id FROM Lead WHERE NumberOfEmployees >= 10", [0, 1, 3]),
+        ("SELECT Id FROM Lead WHERE AnnualRevenue > 19.5", [0, 2]),
+        ("SELECT Id FROM Lead WHERE AnnualRevenue < -1", []),
+        ("SELECT Id FROM Lead WHERE LeadSource IN ('WEB', 'other')", [0, 1, 3]),
+        ("SELECT Id FROM Lead WHERE LeadSource NOT IN ('Web')", [1, 2]),
+        ("SELECT Id FROM Lead WHERE NumberOfEmployees IN (250, 7)", [1]),
+        ("SELECT Id FROM Lead WHERE Email = null", [1]),
+        ("SELECT Id FROM Lead WHERE Email != null", [0, 2, 3]),
+        ("SELECT Id FROM Lead WHERE IsConverted = true", [1]),
+        ("SELECT Id FROM Lead WHERE IsConverted = FALSE", [0, 2, 3]),
+        ("SELECT Id FROM Lead WHERE LastName > 'n'", [1, 2]),
+        ("SELECT Id FROM Lead WHERE LastName < 'B'", [3]),
+    ],
+)
 def test_comparison_operators(soql, expected):
     assert sorted(ids(soql)) == lead_ids(*expected)
 
@@ -220,18 +290,22 @@ def test_not_equal_and_not_in_include_nulls_but_ranges_do_not():
     assert LEAD_IDS[2] not in ids("SELECT Id FROM Lead WHERE NumberOfEmployees < 1000")
 
 
-@pytest.mark.parametrize("pattern, expected", [
-    ("m%", [0]),
-    ("%MITH", [1]),
-    ("_dams", [3]),
-    ("%e%", [0, 2]),   # Müller, O'Brien
-    ("sm_th", [1]),
-    ("s", []),
-    ("%", [0, 1, 2, 3]),
-])
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        ("m%", [0]),
+        ("%MITH", [1]),
+        ("_dams", [3]),
+        ("%e%", [0, 2]),  # Müller, O'Brien
+        ("sm_th", [1]),
+        ("s", []),
+        ("%", [0, 1, 2, 3]),
+    ],
+)
 def test_like_wildcards_case_insensitive(pattern, expected):
-    assert sorted(ids(f"SELECT Id FROM Lead WHERE LastName LIKE '{pattern}'")) == \
-        lead_ids(*expected)
+    assert sorted(ids(f"SELECT Id FROM Lead WHERE LastName LIKE '{pattern}'")) == lead_ids(
+        *expected
+    )
 
 
 def test_like_escaped_wildcards_are_literal():
@@ -255,22 +329,28 @@ def test_like_does_not_match_null():
 
 
 def test_and_or_not_and_parentheses():
-    assert sorted(ids("SELECT Id FROM Lead WHERE Company = 'Acme' AND FirstName = 'BOB'")) == \
-        lead_ids(3)
-    assert sorted(ids("SELECT Id FROM Lead WHERE LastName = 'smith' OR LastName = 'adams'")) == \
-        lead_ids(1, 3)
+    assert sorted(
+        ids("SELECT Id FROM Lead WHERE Company = 'Acme' AND FirstName = 'BOB'")
+    ) == lead_ids(3)
+    assert sorted(
+        ids("SELECT Id FROM Lead WHERE LastName = 'smith' OR LastName = 'adams'")
+    ) == lead_ids(1, 3)
     assert sorted(ids("SELECT Id FROM Lead WHERE NOT Company = 'Acme'")) == lead_ids(1, 2)
-    assert sorted(ids(
-        "SELECT Id FROM Lead WHERE (Company = 'Acme' OR Company = 'Beta_Co') "
-        "AND NOT (IsConverted = true OR FirstName = 'Anna')")) == lead_ids(3)
-    assert sorted(ids(
-        "SELECT Id FROM Lead WHERE ((NumberOfEmployees = 10)) AND (LeadSource = 'web')")) == \
-        lead_ids(0, 3)
+    assert sorted(
+        ids(
+            "SELECT Id FROM Lead WHERE (Company = 'Acme' OR Company = 'Beta_Co') "
+            "AND NOT (IsConverted = true OR FirstName = 'Anna')"
+        )
+    ) == lead_ids(3)
+    assert sorted(
+        ids("SELECT Id FROM Lead WHERE ((NumberOfEmployees = 10)) AND (LeadSource = 'web')")
+    ) == lead_ids(0, 3)
 
 
 def test_mixing_and_with_or_without_parentheses_is_refused():
-    error = soql_error("SELECT Id FROM Lead WHERE Company = 'Acme' AND FirstName = 'x' OR "
-                       "LastName = 'y'")
+    error = soql_error(
+        "SELECT Id FROM Lead WHERE Company = 'Acme' AND FirstName = 'x' OR LastName = 'y'"
+    )
     assert error.error_code == "MALFORMED_QUERY"
     assert error.message.endswith("unexpected token: 'OR'")
 
@@ -288,43 +368,56 @@ def test_string_equality_ignores_case_including_umlauts():
 
 def test_external_id_custom_field_is_queryable_case_insensitively():
     assert ids("SELECT Id FROM Lead WHERE LEMONTAPS_ID__C = 'LT-2'") == lead_ids(1)
-    assert run("SELECT lemontaps_id__c FROM Lead WHERE Id = '%s'" % LEAD_IDS[0])[0] == {
-        "attributes": run("SELECT Id FROM Lead WHERE Id = '%s'" % LEAD_IDS[0])[0]["attributes"],
-        "Lemontaps_Id__c": "lt-1"}
+    assert run(f"SELECT lemontaps_id__c FROM Lead WHERE Id = '{LEAD_IDS[0]}'")[0] == {
+        "attributes": run(f"SELECT Id FROM Lead WHERE Id = '{LEAD_IDS[0]}'")[0]["attributes"],
+        "Lemontaps_Id__c": "lt-1",
+    }
 
 
 def test_keywords_are_case_insensitive():
-    assert ids("sElEcT Id fRoM lead wHeRe lastname = 'adams' oRdEr bY Id dEsC NuLlS lAsT "
-               "lImIt 5 oFfSeT 0") == lead_ids(3)
+    assert ids(
+        "sElEcT Id fRoM lead wHeRe lastname = 'adams' oRdEr bY Id dEsC NuLlS lAsT lImIt 5 oFfSeT 0"
+    ) == lead_ids(3)
 
 
 def test_whitespace_and_newlines_between_tokens():
     assert ids("SELECT\n  Id\nFROM\tLead\nWHERE LastName='adams'") == lead_ids(3)
 
 
-@pytest.mark.parametrize("literal, stored", [
-    (r"O\'Brien", "O'Brien"),
-    (r"a\nb", "a\nb"), (r"a\Nb", "a\nb"),
-    (r"a\rb", "a\rb"), (r"a\Rb", "a\rb"),
-    (r"a\tb", "a\tb"), (r"a\Tb", "a\tb"),
-    (r"a\bb", "a\bb"), (r"a\Bb", "a\bb"),
-    (r"a\fb", "a\fb"), (r"a\Fb", "a\fb"),
-    (r"say \"hi\"", 'say "hi"'),
-    (r"back\\slash", "back\\slash"),
-    (r"\u00fcber", "über"),
-])
+@pytest.mark.parametrize(
+    "literal, stored",
+    [
+        (r"O\'Brien", "O'Brien"),
+        (r"a\nb", "a\nb"),
+        (r"a\Nb", "a\nb"),
+        (r"a\rb", "a\rb"),
+        (r"a\Rb", "a\rb"),
+        (r"a\tb", "a\tb"),
+        (r"a\Tb", "a\tb"),
+        (r"a\bb", "a\bb"),
+        (r"a\Bb", "a\bb"),
+        (r"a\fb", "a\fb"),
+        (r"a\Fb", "a\fb"),
+        (r"say \"hi\"", 'say "hi"'),
+        (r"back\\slash", "back\\slash"),
+        (r"\u00fcber", "über"),
+    ],
+)
 def test_valid_string_escapes(literal, stored):
     data = {"Lead": [{"Id": LEAD_IDS[0], "LastName": stored}]}
     assert ids(f"SELECT Id FROM Lead WHERE LastName = '{literal}'", data=data) == lead_ids(0)
 
 
-@pytest.mark.parametrize("literal, sequence", [
-    (r"a\qb", r"\q"),
-    (r"100\%", r"\%"),   # \% and \_ only inside LIKE
-    (r"a\_b", r"\_"),
-    (r"a\x41", r"\x"),
-    (r"\u12", r"\u"),
-])
+@pytest.mark.parametrize(
+    "literal, sequence",
+    [
+        (r"a\qb", r"\q"),
+        (r"100\%", r"\%"),  # \% and \_ only inside LIKE
+        (r"a\_b", r"\_"),
+        (r"a\x41", r"\x"),
+        (r"\u12", r"\u"),
+    ],
+)
 def test_invalid_string_escapes_are_malformed_query(literal, sequence):
     soql = f"SELECT Id FROM Lead WHERE LastName = '{literal}'"
     error = soql_error(soql)
@@ -347,8 +440,9 @@ def test_unterminated_string_literal():
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_any_escaped_string_round_trips_through_equality(value):
-    data = {"Lead": [{"Id": LEAD_IDS[0], "Email": value},
-                     {"Id": LEAD_IDS[1], "Email": value + "x"}]}
+    data = {
+        "Lead": [{"Id": LEAD_IDS[0], "Email": value}, {"Id": LEAD_IDS[1], "Email": value + "x"}]
+    }
     soql = f"SELECT Id FROM Lead WHERE Email = '{escape_string_literal(value)}'"
     assert ids(soql, data=data) == lead_ids(0)
 
@@ -356,8 +450,9 @@ def test_any_escaped_string_round_trips_through_equality(value):
 @settings(max_examples=200, deadline=None)
 @given(st.text())
 def test_any_like_escaped_string_matches_only_itself(value):
-    data = {"Lead": [{"Id": LEAD_IDS[0], "Email": value},
-                     {"Id": LEAD_IDS[1], "Email": value + "x"}]}
+    data = {
+        "Lead": [{"Id": LEAD_IDS[0], "Email": value}, {"Id": LEAD_IDS[1], "Email": value + "x"}]
+    }
     soql = f"SELECT Id FROM Lead WHERE Email LIKE '{escape_string_literal(value, for_like=True)}'"
     assert ids(soql, data=data) == lead_ids(0)
 
@@ -366,42 +461,48 @@ def test_any_like_escaped_string_matches_only_itself(value):
 
 
 def test_fifteen_character_id_matches_eighteen_character_id():
-    assert ids("SELECT Id FROM Lead WHERE Id = '%s'" % LEAD_IDS[3][:15]) == lead_ids(3)
-    assert sorted(ids("SELECT Id FROM Lead WHERE OwnerId IN ('%s')" % OWNER_ID[:15])) == \
-        lead_ids(0, 1, 3)
+    assert ids(f"SELECT Id FROM Lead WHERE Id = '{LEAD_IDS[3][:15]}'") == lead_ids(3)
+    assert sorted(ids(f"SELECT Id FROM Lead WHERE OwnerId IN ('{OWNER_ID[:15]}')")) == lead_ids(
+        0, 1, 3
+    )
 
 
-@pytest.mark.parametrize("condition, expected", [
-    ("CreatedDate = 2024-01-31T10:00:00Z", [0]),
-    ("CreatedDate = 2024-01-31T11:00:00+01:00", [0]),
-    ("CreatedDate = 2024-01-31T10:00:00.000Z", [0]),
-    ("CreatedDate > 2024-01-31T10:00:00Z", [1, 2]),
-    ("CreatedDate < 2024-01-01T00:00:00-01:00", [3]),
-    ("CreatedDate >= 2024-03-10T23:30:00Z", [1, 2]),
-    ("ConvertedDate = 2024-03-14", [1]),
-    ("ConvertedDate > 2024-01-01", [1]),
-    ("ConvertedDate = null", [0, 2, 3]),
-])
+@pytest.mark.parametrize(
+    "condition, expected",
+    [
+        ("CreatedDate = 2024-01-31T10:00:00Z", [0]),
+        ("CreatedDate = 2024-01-31T11:00:00+01:00", [0]),
+        ("CreatedDate = 2024-01-31T10:00:00.000Z", [0]),
+        ("CreatedDate > 2024-01-31T10:00:00Z", [1, 2]),
+        ("CreatedDate < 2024-01-01T00:00:00-01:00", [3]),
+        ("CreatedDate >= 2024-03-10T23:30:00Z", [1, 2]),
+        ("ConvertedDate = 2024-03-14", [1]),
+        ("ConvertedDate > 2024-01-01", [1]),
+        ("ConvertedDate = null", [0, 2, 3]),
+    ],
+)
 def test_date_and_datetime_literals(condition, expected):
     assert sorted(ids(f"SELECT Id FROM Lead WHERE {condition}")) == lead_ids(*expected)
 
 
-@pytest.mark.parametrize("literal, expected", [
-    ("TODAY", [1]),
-    ("YESTERDAY", []),
-    ("LAST_N_DAYS:7", [1, 2]),
-    ("THIS_WEEK", [1, 2]),  # week of Sun 2024-03-10
-    ("LAST_WEEK", []),
-    ("THIS_MONTH", [1, 2]),
-    ("LAST_MONTH", []),
-    ("THIS_YEAR", [0, 1, 2]),
-    ("LAST_YEAR", [3]),
-    ("LAST_90_DAYS", [0, 1, 2, 3]),
-    ("N_DAYS_AGO:5", [2]),
-])
+@pytest.mark.parametrize(
+    "literal, expected",
+    [
+        ("TODAY", [1]),
+        ("YESTERDAY", []),
+        ("LAST_N_DAYS:7", [1, 2]),
+        ("THIS_WEEK", [1, 2]),  # week of Sun 2024-03-10
+        ("LAST_WEEK", []),
+        ("THIS_MONTH", [1, 2]),
+        ("LAST_MONTH", []),
+        ("THIS_YEAR", [0, 1, 2]),
+        ("LAST_YEAR", [3]),
+        ("LAST_90_DAYS", [0, 1, 2, 3]),
+        ("N_DAYS_AGO:5", [2]),
+    ],
+)
 def test_named_date_literals_on_datetime_fields(literal, expected):
-    assert sorted(ids(f"SELECT Id FROM Lead WHERE CreatedDate = {literal}")) == \
-        lead_ids(*expected)
+    assert sorted(ids(f"SELECT Id FROM Lead WHERE CreatedDate = {literal}")) == lead_ids(*expected)
 
 
 def test_named_date_literal_ranges_with_inequalities():
@@ -431,16 +532,17 @@ def test_order_by_nulls_last():
 
 
 def test_order_by_several_fields_and_relationship_fields():
-    assert ids("SELECT Id FROM Lead ORDER BY Company DESC, NumberOfEmployees, LastName DESC") == \
-        lead_ids(1, 0, 3, 2)
-    assert ids("SELECT Id FROM Lead ORDER BY Owner.Email NULLS LAST, CreatedDate DESC") == \
-        lead_ids(1, 0, 3, 2)
+    assert ids(
+        "SELECT Id FROM Lead ORDER BY Company DESC, NumberOfEmployees, LastName DESC"
+    ) == lead_ids(1, 0, 3, 2)
+    assert ids("SELECT Id FROM Lead ORDER BY Owner.Email NULLS LAST, CreatedDate DESC") == lead_ids(
+        1, 0, 3, 2
+    )
 
 
 def test_order_by_dates_and_numbers_by_value():
     assert ids("SELECT Id FROM Lead ORDER BY CreatedDate") == lead_ids(3, 0, 2, 1)
-    assert ids("SELECT Id FROM Lead ORDER BY AnnualRevenue DESC NULLS LAST") == \
-        lead_ids(0, 2, 3, 1)
+    assert ids("SELECT Id FROM Lead ORDER BY AnnualRevenue DESC NULLS LAST") == lead_ids(0, 2, 3, 1)
 
 
 def test_limit_and_offset():
@@ -466,18 +568,27 @@ def test_offset_over_2000_is_refused():
 # --------------------------------------------------------------------------- errors
 
 
-RECORDINGS = Path(os.environ.get("LEMONTAPS_SHARED_DIR", Path(__file__).resolve().parents[2].parent
-                                 / "shared")) / "salesforce-recordings/sf-functions-python/tests/wiremock/mappings"
+RECORDINGS = (
+    Path(
+        os.environ.get(
+            "LEMONTAPS_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"
+        )
+    )
+    / "salesforce-recordings/sf-functions-python/tests/wiremock/mappings"
+)
 
 
 def recorded_error(file_name):
     """(SOQL, error body) from a recording; the expected texts below are copies of these."""
     if not RECORDINGS.is_dir():
-        pytest.fail(f"Salesforce recordings not found under {RECORDINGS}. Set "
-                    "LEMONTAPS_SHARED_DIR to the folder that holds salesforce-recordings/.")
+        pytest.fail(
+            f"Salesforce recordings not found under {RECORDINGS}. Set "
+            "LEMONTAPS_SHARED_DIR to the folder that holds salesforce-recordings/."
+        )
     mapping = json.loads((RECORDINGS / file_name).read_text())
     return mapping["request"]["queryParameters"]["q"]["equalTo"], json.loads(
-        mapping["response"]["body"])
+        mapping["response"]["body"]
+    )
 
 
 def test_malformed_first_token_matches_recording():
@@ -490,11 +601,16 @@ def test_malformed_first_token_matches_recording():
 
 def test_unknown_column_matches_recording():
     # recorded: query-unknown-column.json
-    expected = [{"message": "\nSELECT Bacon__c FROM Account LIMIT 2\n       ^\nERROR at Row:1:"
-                 "Column:8\nNo such column 'Bacon__c' on entity 'Account'. If you are attempting "
-                 "to use a custom field, be sure to append the '__c' after the custom field "
-                 "name. Please reference your WSDL or the describe call for the appropriate "
-                 "names.", "errorCode": "INVALID_FIELD"}]
+    expected = [
+        {
+            "message": "\nSELECT Bacon__c FROM Account LIMIT 2\n       ^\nERROR at Row:1:"
+            "Column:8\nNo such column 'Bacon__c' on entity 'Account'. If you are attempting "
+            "to use a custom field, be sure to append the '__c' after the custom field "
+            "name. Please reference your WSDL or the describe call for the appropriate "
+            "names.",
+            "errorCode": "INVALID_FIELD",
+        }
+    ]
     assert soql_error("SELECT Bacon__c FROM Account LIMIT 2").to_json() == expected
     soql, body = recorded_error("query-unknown-column.json")
     assert soql_error(soql).to_json() == body
@@ -503,9 +619,11 @@ def test_unknown_column_matches_recording():
 def test_unknown_column_in_where_and_order_by_points_at_it():
     error = soql_error("SELECT Id FROM Lead WHERE Foo = 'x'")
     assert error.error_code == "INVALID_FIELD"
-    assert error.message.startswith("\nSELECT Id FROM Lead WHERE Foo = 'x'\n" + " " * 26 + "^\n"
-                                    "ERROR at Row:1:Column:27\nNo such column 'Foo' on entity "
-                                    "'Lead'.")
+    assert error.message.startswith(
+        "\nSELECT Id FROM Lead WHERE Foo = 'x'\n" + " " * 26 + "^\n"
+        "ERROR at Row:1:Column:27\nNo such column 'Foo' on entity "
+        "'Lead'."
+    )
     assert "Column:30" in soql_error("SELECT Id FROM Lead ORDER BY Bar").message
 
 
@@ -521,7 +639,8 @@ def test_unknown_object_is_invalid_type():
         "\nSELECT Id FROM Opportunity\n               ^\nERROR at Row:1:Column:16\n"
         "sObject type 'Opportunity' is not supported. If you are attempting to use a custom "
         "object, be sure to append the '__c' after the entity name. Please reference your WSDL "
-        "or the describe call for the appropriate names.")
+        "or the describe call for the appropriate names."
+    )
 
 
 def test_unknown_relationship():
@@ -530,7 +649,8 @@ def test_unknown_relationship():
     assert error.message.endswith(
         "Didn't understand relationship 'Boss' in field path. If you are attempting to use a "
         "custom relationship, be sure to append the '__r' after the custom relationship name. "
-        "Please reference your WSDL or the describe call for the appropriate names.")
+        "Please reference your WSDL or the describe call for the appropriate names."
+    )
 
 
 def test_unknown_field_on_parent_names_the_parent_object():
@@ -539,51 +659,63 @@ def test_unknown_field_on_parent_names_the_parent_object():
     assert "No such column 'Shoe' on entity 'User'." in error.message
 
 
-@pytest.mark.parametrize("soql, token, column", [
-    ("SELECT Id FROM Account WHERE", "<EOF>", 29),
-    ("SELECT Id, FROM Lead", "FROM", 12),
-    ("SELECT FROM Lead", "FROM", 8),
-    ("SELECT Id FROM Lead WHERE LastName", "<EOF>", 35),
-    ("SELECT Id FROM Lead WHERE LastName == 'x'", "=", 37),
-    ("SELECT Id FROM Lead LIMIT x", "x", 27),
-    ("SELECT Id FROM Lead WHERE LastName IN 'x'", "x", 39),
-    ("SELECT Id FROM Lead ORDER LastName", "LastName", 27),
-    ("SELECT Id FROM Lead WHERE (LastName = 'x'", "<EOF>", 42),
-    ("SELECT Id FROM Lead extra", "extra", 21),
-    ("SELECT Id FROM Lead WHERE LastName = \"x\"", '"', 38),
-    ("SELECT MAX(NumberOfEmployees) FROM Lead", "(", 11),
-])
+@pytest.mark.parametrize(
+    "soql, token, column",
+    [
+        ("SELECT Id FROM Account WHERE", "<EOF>", 29),
+        ("SELECT Id, FROM Lead", "FROM", 12),
+        ("SELECT FROM Lead", "FROM", 8),
+        ("SELECT Id FROM Lead WHERE LastName", "<EOF>", 35),
+        ("SELECT Id FROM Lead WHERE LastName == 'x'", "=", 37),
+        ("SELECT Id FROM Lead LIMIT x", "x", 27),
+        ("SELECT Id FROM Lead WHERE LastName IN 'x'", "x", 39),
+        ("SELECT Id FROM Lead ORDER LastName", "LastName", 27),
+        ("SELECT Id FROM Lead WHERE (LastName = 'x'", "<EOF>", 42),
+        ("SELECT Id FROM Lead extra", "extra", 21),
+        ('SELECT Id FROM Lead WHERE LastName = "x"', '"', 38),
+        ("SELECT MAX(NumberOfEmployees) FROM Lead", "(", 11),
+    ],
+)
 def test_malformed_queries_show_the_token_and_position(soql, token, column):
     error = soql_error(soql)
     assert error.error_code == "MALFORMED_QUERY"
-    assert error.message == (f"\n{soql}\n{' ' * (column - 1)}^\nERROR at Row:1:Column:{column}\n"
-                             f"unexpected token: '{token}'")
+    assert error.message == (
+        f"\n{soql}\n{' ' * (column - 1)}^\nERROR at Row:1:Column:{column}\n"
+        f"unexpected token: '{token}'"
+    )
 
 
 def test_invalid_id_literal():
     error = soql_error("SELECT Id FROM Contact WHERE Id = 'ZZZ'")
-    assert error.to_json() == [{
-        "message": "\nSELECT Id FROM Contact WHERE Id = 'ZZZ'\n                             ^\n"
-                   "ERROR at Row:1:Column:30\ninvalid ID field: ZZZ",
-        "errorCode": "INVALID_QUERY_FILTER_OPERATOR"}]
+    assert error.to_json() == [
+        {
+            "message": "\nSELECT Id FROM Contact WHERE Id = 'ZZZ'\n                             ^\n"
+            "ERROR at Row:1:Column:30\ninvalid ID field: ZZZ",
+            "errorCode": "INVALID_QUERY_FILTER_OPERATOR",
+        }
+    ]
 
 
-@pytest.mark.parametrize("condition, wording", [
-    ("Email = 5", "string and should be enclosed in quotes"),
-    ("IsConverted = 'true'", "boolean and should not be enclosed in quotes"),
-    ("NumberOfEmployees = '10'", "integer and should not be enclosed in quotes"),
-    ("AnnualRevenue = true", "double and should not be enclosed in quotes"),
-    ("ConvertedDate = '2024-01-01'", "date and should not be enclosed in quotes"),
-    ("CreatedDate = 2024-01-01", "dateTime and should not be enclosed in quotes"),
-    ("ConvertedDate = 2024-01-01T00:00:00Z", "date and should not be enclosed in quotes"),
-    ("OwnerId = 5", "id and should be enclosed in quotes"),
-])
+@pytest.mark.parametrize(
+    "condition, wording",
+    [
+        ("Email = 5", "string and should be enclosed in quotes"),
+        ("IsConverted = 'true'", "boolean and should not be enclosed in quotes"),
+        ("NumberOfEmployees = '10'", "integer and should not be enclosed in quotes"),
+        ("AnnualRevenue = true", "double and should not be enclosed in quotes"),
+        ("ConvertedDate = '2024-01-01'", "date and should not be enclosed in quotes"),
+        ("CreatedDate = 2024-01-01", "dateTime and should not be enclosed in quotes"),
+        ("ConvertedDate = 2024-01-01T00:00:00Z", "date and should not be enclosed in quotes"),
+        ("OwnerId = 5", "id and should be enclosed in quotes"),
+    ],
+)
 def test_literal_of_wrong_type_is_invalid_field(condition, wording):
     error = soql_error(f"SELECT Id FROM Lead WHERE {condition}")
     assert error.error_code == "INVALID_FIELD"
     field = condition.split(" ")[0]
-    assert error.message.endswith(f"value of filter criterion for field '{field}' must be of "
-                                  f"type {wording}")
+    assert error.message.endswith(
+        f"value of filter criterion for field '{field}' must be of type {wording}"
+    )
 
 
 def test_duplicate_field_is_refused():
@@ -596,9 +728,12 @@ def test_statement_longer_than_100000_characters_is_refused():
     padding = " " * (100_000 - len("SELECT Id FROM Lead"))
     assert parse("SELECT Id FROM Lead" + padding, SCHEMAS).object_name == "Lead"
     error = soql_error("SELECT Id FROM Lead" + padding + " ")
-    assert error.to_json() == [{
-        "message": "SOQL statements cannot be longer than 100,000 characters.",
-        "errorCode": "MALFORMED_QUERY"}]
+    assert error.to_json() == [
+        {
+            "message": "SOQL statements cannot be longer than 100,000 characters.",
+            "errorCode": "MALFORMED_QUERY",
+        }
+    ]
 
 
 def test_soql_error_carries_code_and_message():

@@ -8,8 +8,6 @@ a tampered file, when a test says so)."""
 
 import os
 import re
-import subprocess
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +22,15 @@ from lemontaps import create_app
 from lemontaps.extensions import db
 from lemontaps.vendor import sri_of  # noqa: F401  (for the tests)
 from salesforce_emulator.control import ControlClient
-from tests.e2e.conftest import ROOT, Mailbox, RedisServer, Workers, free_port, wait_until
+from tests.e2e.conftest import (
+    ROOT,
+    Mailbox,
+    RedisServer,
+    Workers,
+    free_port,
+    start_emulator,
+    wait_until,
+)
 from tests.factories import PASSWORD
 from tests.salesforce_helpers import browser_login
 
@@ -108,32 +114,9 @@ def live(bworkdir):
     mailbox = Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    emulator_port = free_port(3)
-    with (bworkdir / "emulator.log").open("ab") as log:
-        emulator = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "salesforce_emulator",
-                "--port",
-                str(emulator_port),
-                "--db",
-                str(bworkdir / "emulator.sqlite"),
-                "--callback-url",
-                url + CALLBACK_PATH,
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    emulator_urls = {
-        "login": f"http://127.0.0.1:{emulator_port}",
-        "sandbox": f"http://127.0.0.1:{emulator_port + 1}",
-        "instance": f"http://127.0.0.1:{emulator_port + 2}",
-    }
+    emulator, emulator_urls = start_emulator(bworkdir, url + CALLBACK_PATH)
     server = thread = workers = None
     try:
-        wait_until(lambda: _up(f"{emulator_urls['instance']}/services/data/"), 20, "the emulator")
         settings = {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{bworkdir / 'app.sqlite'}",
             "SQLALCHEMY_ENGINE_OPTIONS": {},

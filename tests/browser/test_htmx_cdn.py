@@ -56,7 +56,14 @@ def an_hx_request_works(page, contact_id, htmx_requests) -> None:
         " scripts: htmx.config.allowScriptTags})"
     )
     assert config == {"eval": False, "styles": False, "scripts": False}
-    page.click(f"#export-link-{contact_id}")
+    # htmx may still be processing the page right after it loaded: wait until the icon link
+    # has its handlers (htmx keeps them on the element).
+    link = f"#export-link-{contact_id}"
+    deadline = time.monotonic() + 10
+    while not page.evaluate(f"!!document.querySelector('{link}')['htmx-internal-data']"):
+        assert time.monotonic() < deadline, "htmx never processed the page"
+        page.wait_for_timeout(50)
+    page.click(link)
     expect(page.locator("dialog#export-panel")).to_be_visible()
     expect(page.locator("#export-details")).to_have_attribute("data-contact-id", str(contact_id))
     assert any(f"/exports/contacts/{contact_id}" in url for url in htmx_requests)

@@ -135,10 +135,11 @@ def smtp():
     controller.stop()
 
 
-@pytest.fixture(scope="module")
-def emulator_urls(workdir):
+def start_emulator(workdir: Path, callback_url: str) -> tuple[subprocess.Popen, dict]:
+    """The emulator as its own process on three free ports; returns it with its URLs once
+    it answers."""
     port = free_port(3)
-    with (workdir / "emulator.log").open("ab") as log:
+    with (workdir / "emulator.log").open("ab") as log:  # the child keeps its own descriptor
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -149,7 +150,7 @@ def emulator_urls(workdir):
                 "--db",
                 str(workdir / "emulator.sqlite"),
                 "--callback-url",
-                "http://localhost/integrations/salesforce/callback",
+                callback_url,
             ],
             cwd=ROOT,
             stdout=log,
@@ -167,7 +168,18 @@ def emulator_urls(workdir):
         except requests.RequestException:
             return False
 
-    wait_until(up, 20, "the emulator")
+    try:
+        wait_until(up, 20, "the emulator")
+    except AssertionError:
+        process.kill()
+        process.wait(10)
+        raise
+    return process, urls
+
+
+@pytest.fixture(scope="module")
+def emulator_urls(workdir):
+    process, urls = start_emulator(workdir, "http://localhost/integrations/salesforce/callback")
     yield urls
     process.terminate()
     process.wait(10)

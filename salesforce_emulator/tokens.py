@@ -129,14 +129,18 @@ def load_user(conn: sqlite3.Connection, user_id: str) -> dict[str, Any]:
 # ---- grants ---------------------------------------------------------------------------------
 
 
-def exchange_code(store: Store, form: dict[str, str], host_kind: str) -> Grant:
+def _redeem(redeem, store: Store, form: dict[str, str], host_kind: str) -> Grant:
     with store.transaction() as conn:
-        outcome = redeem_code(store, conn, form, host_kind)
-    # Failures after the code was consumed are returned, not raised, so that their writes
-    # (code marked used, replay revocation) commit.
+        outcome = redeem(store, conn, form, host_kind)
+    # Failures after a code or token was consumed are returned, not raised, so that their
+    # writes (code marked used, replay or family revocation) commit.
     if isinstance(outcome, OAuthError):
         raise outcome
     return outcome
+
+
+def exchange_code(store: Store, form: dict[str, str], host_kind: str) -> Grant:
+    return _redeem(redeem_code, store, form, host_kind)
 
 
 def redeem_code(
@@ -185,11 +189,7 @@ def redeem_code(
 
 
 def refresh(store: Store, form: dict[str, str], host_kind: str) -> Grant:
-    with store.transaction() as conn:
-        outcome = redeem_refresh_token(store, conn, form, host_kind)
-    if isinstance(outcome, OAuthError):  # returned so the family revocation commits
-        raise outcome
-    return outcome
+    return _redeem(redeem_refresh_token, store, form, host_kind)
 
 
 def redeem_refresh_token(

@@ -5,7 +5,6 @@ Jobs take ids only (never ORM objects) and run inside the app context of the wor
 from __future__ import annotations
 
 import logging
-import os
 
 from flask import Flask, current_app
 from redis import Redis
@@ -108,10 +107,6 @@ def enqueue(
     except DuplicateJobError:
         return None
     return job.id
-
-
-def in_worker_process() -> bool:
-    return os.environ.get("LEMONTAPS_WORKER") == "1"
 
 
 def enqueue_safely(func, *args) -> None:

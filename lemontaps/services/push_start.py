@@ -161,10 +161,6 @@ def repush_after_edit(contact: Contact) -> Push | None:
     return queue_automatic(contact.account_id, [contact.id])
 
 
-def unsettled_states() -> list[str]:
-    return [s.value for s in UNSETTLED]
-
-
 def _other_org_items(account_id: int, org_id: str):
     return (
         sa.select(PushItem)

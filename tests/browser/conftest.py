@@ -249,6 +249,9 @@ def log_in(context, live: Live, email: str, device: str = "desktop"):
     with page.expect_navigation():
         page.click("form.form [type=submit]")
     assert "/auth/login" not in page.url, page.content()
+    # The page after log-in may still fetch htmx's local copy (loaded after "load" when the
+    # CDN is blocked); let it finish, so a test's request counting starts clean.
+    page.wait_for_load_state("networkidle")
     live.storage[key] = context.cookies()
     return page
 

@@ -53,8 +53,8 @@ class Config:
     LOGIN_LIMIT_PER_IP = "50 per 15 minutes"
 
     # Jobs: the RQ timeout of a push batch (above the HTTP timeouts times the engine's
-    # rounds), how long after it a "pushing" item counts as stuck (a killed worker), and how
-    # often each worker's sweeper runs.
+    # rounds), how long a "pushing" item may miss its job's heartbeat before it counts as
+    # stuck (a killed worker), and how often each worker's sweeper runs.
     PUSH_JOB_TIMEOUT = int(_env("PUSH_JOB_TIMEOUT", "900"))
     PUSH_STUCK_GRACE_SECONDS = int(_env("PUSH_STUCK_GRACE_SECONDS", "120"))
     SWEEP_INTERVAL_SECONDS = float(_env("SWEEP_INTERVAL_SECONDS", "60"))

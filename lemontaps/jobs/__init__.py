@@ -93,7 +93,7 @@ def enqueue(
         if existing is not None:
             if existing.get_status(refresh=True) in LIVE_STATUSES and not replace_live:
                 return None
-            existing.delete()
+            _delete(existing)
     try:
         job = q.enqueue_call(
             func,
@@ -107,6 +107,15 @@ def enqueue(
     except DuplicateJobError:
         return None
     return job.id
+
+
+def _delete(job) -> None:
+    try:
+        job.delete()
+    except ValueError:
+        # RQ cannot delete a started job whose worker was killed once its execution record
+        # has expired ("Execution ... not found"); without its own key the id is free again.
+        job.connection.delete(job.key)
 
 
 def enqueue_safely(func, *args) -> None:

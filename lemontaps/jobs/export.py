@@ -12,6 +12,7 @@ from lemontaps.extensions import db
 from lemontaps.integrations.models import IntegrationSettings, PushPermission
 from lemontaps.jobs import EMAILS, EXPORTS, enqueue
 from lemontaps.jobs.context import job_session
+from lemontaps.jobs.heartbeat import item_heartbeat
 from lemontaps.models import User
 from lemontaps.services import push_engine, pushes
 from lemontaps.services.push_start import may_push, revert_to_not_exported
@@ -71,7 +72,8 @@ def run_push_batch(push_id: int, item_ids: list[int]) -> None:
             pushes.finish_if_settled(push)
             db.session.commit()
         else:
-            push_engine.run_batch(current_app.extensions["salesforce"], push_id, item_ids)
+            with item_heartbeat(item_ids):
+                push_engine.run_batch(current_app.extensions["salesforce"], push_id, item_ids)
         after_batch(push_id)
 
 

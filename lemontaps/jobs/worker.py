@@ -14,6 +14,18 @@ from lemontaps.jobs import QUEUES
 
 log = logging.getLogger(__name__)
 
+# SQLite keeps its lock bookkeeping in process memory. A work horse forked while the sweeper
+# thread is inside a transaction inherits "this process holds the write lock" with no thread
+# left to release it: every write of the horse then ends on "database is locked". The sweeper
+# holds this lock for each round, and the worker forks only while no round runs.
+FORK_LOCK = threading.Lock()
+
+
+class SweepingWorker(Worker):
+    def fork_work_horse(self, job, queue) -> None:
+        with FORK_LOCK:
+            super().fork_work_horse(job, queue)
+
 
 class JobIdFilter(logging.Filter):
     """Every log record names the job it belongs to."""
@@ -44,7 +56,7 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False, sweeper: bool
         threading.Thread(
             target=_sweep_forever, args=(app, stop), daemon=True, name="sweeper"
         ).start()
-    worker = Worker(
+    worker = SweepingWorker(
         [state.queues[name] for name in (queues or QUEUES)],
         connection=state.connection,
         serializer=JSONSerializer,
@@ -59,8 +71,9 @@ def _sweep_forever(app: Flask, stop: threading.Event) -> None:
     from lemontaps.extensions import db
     from lemontaps.jobs.sweeper import sweep
 
-    while not stop.wait(app.config["SWEEP_INTERVAL_SECONDS"]):
-        with app.app_context():
+    # The first round at start: a worker started after a crash takes back its work at once.
+    while True:
+        with FORK_LOCK, app.app_context():
             try:
                 stats = sweep()
                 if any(stats.values()):
@@ -70,3 +83,5 @@ def _sweep_forever(app: Flask, stop: threading.Event) -> None:
                 db.session.rollback()
             finally:
                 db.session.remove()
+        if stop.wait(app.config["SWEEP_INTERVAL_SECONDS"]):
+            return

@@ -1,0 +1,127 @@
+"""A worker killed mid-push under `make run`'s own settings: DemoConfig, its SQLite file and
+engine options, the default job timeout, grace and sweep interval. A new worker must finish
+the push within three minutes, with one Salesforce record per contact."""
+
+import re
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from config import DemoConfig
+from lemontaps import create_app
+from lemontaps.exports.models import PushItem
+from lemontaps.extensions import db
+from lemontaps.models import Contact
+from tests.e2e.conftest import Workers, wait_until
+from tests.e2e.test_push_processes import all_settled, connect, start_push, states
+from tests.factories import bulk_insert_contacts, make_account, make_user
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+SIZE = 400
+TOKEN_KEY = "ZGVtby1lMmUta2V5LWRlbW8tZTJlLWtleS1kZW1vLTE="
+
+
+def _sent() -> list[int]:
+    contact_ids = db.session.scalars(
+        sa.select(PushItem.contact_id).where(PushItem.sent_at.is_not(None))
+    ).all()
+    db.session.rollback()  # SQLite: hold no lock while the workers write
+    return sorted(contact_ids)
+
+
+@pytest.fixture
+def demo_settings(workdir, redis_server, smtp, emulator_urls, request):
+    """Only what must point at this test's processes; everything else is DemoConfig's."""
+    database = workdir / f"demo-{request.node.name[:40]}.sqlite"
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "REDIS_URL": redis_server.url,
+        "RATELIMIT_STORAGE_URI": redis_server.url,
+        "SALESFORCE_LOGIN_URL": emulator_urls["login"],
+        "SALESFORCE_SANDBOX_URL": emulator_urls["sandbox"],
+        "SALESFORCE_EMULATOR_URLS": ",".join(emulator_urls.values()),
+        "BASE_URL": "http://localhost",  # the callback the emulator was started with
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp.port,
+        # The demo keeps its key in instance/; the test must not write into the checkout.
+        "TOKEN_ENCRYPTION_KEYS": TOKEN_KEY,
+    }
+
+
+@pytest.fixture
+def demo_app(demo_settings):
+    # The test drives the web app through Flask's test client, which posts no CSRF token;
+    # the workers (the processes under test) run DemoConfig unchanged.
+    config = type("DemoDriver", (DemoConfig,), {**demo_settings, "WTF_CSRF_ENABLED": False})
+    app = create_app(config)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == DemoConfig.SQLALCHEMY_ENGINE_OPTIONS
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def demo_workers(demo_settings, workdir, redis_server):
+    import redis
+
+    redis.Redis.from_url(redis_server.url).flushall()
+    pool = Workers(demo_settings, workdir / "demo-logs")
+    pool.workdir.mkdir(exist_ok=True)
+    pool.env["APP_CONFIG"] = "demo"
+    yield pool
+    pool.stop_all()
+
+
+def test_a_killed_worker_s_contacts_are_exported_once_within_three_minutes(
+    demo_app, demo_workers, emulator_urls
+):
+    app = demo_app
+    account = make_account(app, "Bäckerei Müller & Söhne", "admin@acme.test")
+    org_id, control = connect(app, emulator_urls)
+    rep = make_user(app, account, "o'brien+messe@acme.test")
+    bulk_insert_contacts(account.id, [rep.id], SIZE)
+    contact_ids = list(db.session.scalars(sa.select(Contact.id).order_by(Contact.id)))
+    db.session.rollback()
+    # Slow creates, so the kill lands mid-push.
+    control.add_fault(org_id, kind="latency", ms=3000, path="/services/data/*/composite/sobjects*")
+    (first,) = demo_workers.start(1)
+    start_push(app)
+    # sent_at is committed just before the create call leaves: kill while it is in flight.
+    wait_until(lambda: _sent(), 120, "the create call under way")
+    time.sleep(0.5)
+    demo_workers.kill(first)
+    in_flight = _sent()
+    assert in_flight and {states(contact_ids)[c] for c in in_flight} == {"pushing"}
+    control.clear_faults(org_id)
+
+    restarted = time.monotonic()
+    demo_workers.start(1)
+    wait_until(lambda: all_settled(contact_ids), 180, "the push to finish", every=1)
+    assert time.monotonic() - restarted < 180
+    assert set(states(contact_ids).values()) == {"exported"}
+
+    emails = {e.lower() for e in db.session.scalars(sa.select(Contact.email))}
+    db.session.rollback()
+    records = control.list_records(org_id, "Lead") + control.list_records(org_id, "Contact")
+    counts: dict[str, int] = {}
+    for record in records:
+        email = (record.get("Email") or "").lower()
+        if email in emails:
+            counts[email] = counts.get(email, 0) + 1
+    assert counts == dict.fromkeys(emails, 1)  # one record per contact, none twice
+
+    # The killed horse's creates reached the org; the re-run adopted them instead of a second.
+    adopted = {
+        item.contact_id
+        for item in db.session.scalars(sa.select(PushItem).where(PushItem.attempts > 1))
+        if (item.details or {}).get("adopted")
+    }
+    db.session.rollback()
+    assert adopted == set(in_flight)
+    second_log = (demo_workers.workdir / "worker-1.log").read_text()
+    assert "database is locked" not in second_log
+    assert not re.search(r"^Traceback", second_log, re.M), second_log[-3000:]

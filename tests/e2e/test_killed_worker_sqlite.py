@@ -80,12 +80,7 @@ def test_a_killed_worker_s_contacts_are_exported_once_within_three_minutes(
     demo_app, demo_workers, emulator_urls
 ):
     app = demo_app
-    account = make_account(app, "Bäckerei Müller & Söhne", "admin@acme.test")
-    org_id, control = connect(app, emulator_urls)
-    rep = make_user(app, account, "o'brien+messe@acme.test")
-    bulk_insert_contacts(account.id, [rep.id], SIZE)
-    contact_ids = list(db.session.scalars(sa.select(Contact.id).order_by(Contact.id)))
-    db.session.rollback()
+    org_id, control, contact_ids = _connected_with_contacts(app, emulator_urls, SIZE)
     # Slow creates, so the kill lands mid-push.
     control.add_fault(org_id, kind="latency", ms=3000, path="/services/data/*/composite/sobjects*")
     (first,) = demo_workers.start(1)
@@ -104,15 +99,7 @@ def test_a_killed_worker_s_contacts_are_exported_once_within_three_minutes(
     assert time.monotonic() - restarted < 180
     assert set(states(contact_ids).values()) == {"exported"}
 
-    emails = {e.lower() for e in db.session.scalars(sa.select(Contact.email))}
-    db.session.rollback()
-    records = control.list_records(org_id, "Lead") + control.list_records(org_id, "Contact")
-    counts: dict[str, int] = {}
-    for record in records:
-        email = (record.get("Email") or "").lower()
-        if email in emails:
-            counts[email] = counts.get(email, 0) + 1
-    assert counts == dict.fromkeys(emails, 1)  # one record per contact, none twice
+    assert _one_record_per_contact(org_id, control)
 
     # The killed horse's creates reached the org; the re-run adopted them instead of a second.
     adopted = {
@@ -125,3 +112,46 @@ def test_a_killed_worker_s_contacts_are_exported_once_within_three_minutes(
     second_log = (demo_workers.workdir / "worker-1.log").read_text()
     assert "database is locked" not in second_log
     assert not re.search(r"^Traceback", second_log, re.M), second_log[-3000:]
+
+
+def test_a_batch_slower_than_the_grace_stays_with_its_live_worker(
+    demo_app, demo_workers, emulator_urls
+):
+    """Only a batch whose heartbeat stopped counts as stuck, however long its calls take."""
+    app = demo_app
+    demo_workers.env.update(
+        LEMONTAPS_PUSH_STUCK_GRACE_SECONDS="4", LEMONTAPS_SWEEP_INTERVAL_SECONDS="1"
+    )
+    org_id, control, contact_ids = _connected_with_contacts(app, emulator_urls, 30)
+    control.add_fault(org_id, kind="latency", ms=12000, path="/services/data/*/composite/sobjects*")
+    demo_workers.start(2)  # an idle second worker would take any batch handed back
+    start_push(app)
+    wait_until(lambda: all_settled(contact_ids), 120, "the push to finish", every=1)
+    assert set(states(contact_ids).values()) == {"exported"}
+    assert _one_record_per_contact(org_id, control)
+    attempts = set(db.session.scalars(sa.select(PushItem.attempts)))
+    db.session.rollback()
+    assert attempts == {1}
+
+
+def _connected_with_contacts(app, emulator_urls, size: int):
+    account = make_account(app, "Bäckerei Müller & Söhne", "admin@acme.test")
+    org_id, control = connect(app, emulator_urls)
+    rep = make_user(app, account, "o'brien+messe@acme.test")
+    bulk_insert_contacts(account.id, [rep.id], size)
+    contact_ids = list(db.session.scalars(sa.select(Contact.id).order_by(Contact.id)))
+    db.session.rollback()
+    return org_id, control, contact_ids
+
+
+def _one_record_per_contact(org_id, control) -> bool:
+    emails = {e.lower() for e in db.session.scalars(sa.select(Contact.email))}
+    db.session.rollback()
+    records = control.list_records(org_id, "Lead") + control.list_records(org_id, "Contact")
+    counts: dict[str, int] = {}
+    for record in records:
+        email = (record.get("Email") or "").lower()
+        if email in emails:
+            counts[email] = counts.get(email, 0) + 1
+    assert counts == dict.fromkeys(emails, 1)  # none missing, none twice
+    return True

@@ -5,14 +5,21 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from lemontaps.exports.models import ContactExport, ExportState, Push, PushItem, PushKind
 from lemontaps.extensions import db
-from lemontaps.integrations.models import IntegrationSettings
 from lemontaps.jobs.email import send_push_summary
 from lemontaps.jobs.export import run_push_batch
 from lemontaps.jobs.sweeper import sweep
-from lemontaps.models import Contact, utcnow
-from lemontaps.services import pushes
+from lemontaps.models import (
+    Contact,
+    ContactExport,
+    ExportState,
+    IntegrationSettings,
+    Push,
+    PushItem,
+    PushKind,
+    utcnow,
+)
+from lemontaps.pushes import states
 from tests.factories import admin_of, login, make_contact, make_user
 from tests.salesforce_helpers import connect_account, control
 
@@ -100,10 +107,10 @@ def test_permission_is_checked_again_when_the_job_runs(app, account_a, org):
     user = make_user(app, account_a, "rep@acme.test")
     settings(account_a, push_permission="everyone")
     contact = make_contact(user, first_name="R", last_name="S", company="X")
-    push = pushes.create_push(account_a.id, [contact], "Lead", user, PushKind.MANUAL, org["id"])
+    push = states.create_push(account_a.id, [contact], "Lead", user, PushKind.MANUAL, org["id"])
     db.session.commit()
     settings(account_a, push_permission="admins")
-    run_push_batch(push.id, pushes.queued_item_ids(push.id))
+    run_push_batch(push.id, states.queued_item_ids(push.id))
     item = db.session.scalar(sa.select(PushItem).where(PushItem.push_id == push.id))
     assert (item.state, item.reason_code) == ("skipped", "not_allowed")
     assert state_of(contact) == "not_exported"
@@ -111,11 +118,11 @@ def test_permission_is_checked_again_when_the_job_runs(app, account_a, org):
 
 def test_a_contact_deleted_while_queued(app, account_a, org):
     contact = make_contact(admin_of(account_a), first_name="D", last_name="E", company="X")
-    push = pushes.create_push(
+    push = states.create_push(
         account_a.id, [contact], "Lead", admin_of(account_a), PushKind.MANUAL, org["id"]
     )
     db.session.commit()
-    item_ids = pushes.queued_item_ids(push.id)
+    item_ids = states.queued_item_ids(push.id)
     db.session.delete(contact)
     db.session.commit()
     run_push_batch(push.id, item_ids)
@@ -234,7 +241,7 @@ def test_sweeper_requeues_lost_and_stuck_work(app, account_a, org):
     admin_user = admin_of(account_a)
     lost = make_contact(admin_user, first_name="Lost", last_name="L", company="X")
     stuck = make_contact(admin_user, first_name="Stuck", last_name="S", company="X")
-    pushes.create_push(account_a.id, [lost, stuck], "Lead", admin_user, PushKind.MANUAL, org["id"])
+    states.create_push(account_a.id, [lost, stuck], "Lead", admin_user, PushKind.MANUAL, org["id"])
     db.session.commit()  # recorded, but Redis never heard of it
     item = db.session.scalar(sa.select(PushItem).where(PushItem.contact_id == stuck.id))
     item.state = ExportState.PUSHING.value  # a worker died mid-push long ago

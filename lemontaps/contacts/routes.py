@@ -7,7 +7,10 @@ from lemontaps.contacts.forms import ContactForm, EmptyForm, country_suggestions
 from lemontaps.extensions import db
 from lemontaps.htmx import is_htmx
 from lemontaps.models import Contact, ContactSource, User
-from lemontaps.services import contacts, export_view
+from lemontaps.pushes import automatic, progress
+from lemontaps.pushes.permissions import user_may_push
+from lemontaps.services import contacts
+from lemontaps.services.salesforce_connect import connection_for
 
 SEARCH_MAX = 200
 
@@ -35,18 +38,16 @@ def _list_args() -> dict:
 @login_required
 def list_contacts():
     args = _list_args()
-    flt = export_view.ListFilter.parse(
-        args["q"], request.args.get("state"), request.args.get("push")
-    )
+    flt = progress.ListFilter.parse(args["q"], request.args.get("state"), request.args.get("push"))
     push = None
     if flt.push_id is not None:
-        push = export_view.get_visible_push(current_user, flt.push_id)
+        push = progress.get_visible_push(current_user, flt.push_id)
         if push is None:
             abort(404)
-    connection = export_view.connection_of(current_user.account_id)
+    connection = connection_for(current_user.account_id)
     after = contacts.Cursor.parse(request.args.get("after"))
     before = contacts.Cursor.parse(request.args.get("before"))
-    view = export_view.filtered_page(
+    view = progress.filtered_page(
         current_user,
         flt,
         connection.org_id if connection else None,
@@ -54,7 +55,7 @@ def list_contacts():
         after=after,
         before=before,
     )
-    bars = export_view.progress_bars(current_user)
+    bars = progress.progress_bars(current_user)
 
     def page_url_for(**changes):
         params = {"q": flt.search, "state": flt.state, "push": flt.push_id, "sort": args["sort"]}
@@ -78,9 +79,9 @@ def list_contacts():
             flt=flt,
             push=push,
             bars=bars,
-            may_push=export_view.may_push_now(current_user),
+            may_push=user_may_push(current_user),
             mode="active" if unsettled else "idle",
-            since=export_view.newest_contact_id(),
+            since=progress.newest_contact_id(),
             q=args["q"],
             sort=args["sort"],
             sorts=[
@@ -151,9 +152,9 @@ def _save(form: ContactForm, contact: Contact | None):
         return None
     db.session.commit()
     if created:
-        contacts.contacts_created(contact.account_id, [contact.id])
+        automatic.contacts_created(contact.account_id, [contact.id])
     else:
-        contacts.contact_updated(contact)
+        automatic.contact_updated(contact)
     return contact
 
 

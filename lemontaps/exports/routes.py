@@ -15,15 +15,17 @@ from werkzeug.datastructures import MultiDict
 
 from lemontaps.accounts.forms import EmptyForm
 from lemontaps.exports import bp
-from lemontaps.exports.models import Push, PushItem
-from lemontaps.exports.reasons import reason_hint, reason_text
 from lemontaps.extensions import db
 from lemontaps.htmx import STOP_POLLING, hx_trigger, is_htmx, render_page_or_partial
 from lemontaps.jobs import enqueue_safely
-from lemontaps.jobs.export import enqueue_push
-from lemontaps.models import Contact, utcnow
-from lemontaps.services import contacts, export_view
-from lemontaps.services.push_start import PushRefused, start_manual_push
+from lemontaps.models import Contact, Push, PushItem, utcnow
+from lemontaps.pushes import progress
+from lemontaps.pushes.dispatch import enqueue_push
+from lemontaps.pushes.permissions import user_may_push
+from lemontaps.pushes.reasons import reason_hint, reason_text
+from lemontaps.pushes.start import PushRefused, start_manual_push
+from lemontaps.services import contacts
+from lemontaps.services.salesforce_connect import connection_for
 
 REFUSALS = {
     "not_allowed": lambda: _("Only admins may push contacts to Salesforce."),
@@ -37,7 +39,7 @@ PUSH_STARTED = "push-started"
 
 
 def visible_push_or_404(push_id: int) -> Push:
-    push = export_view.get_visible_push(current_user, push_id)
+    push = progress.get_visible_push(current_user, push_id)
     if push is None:
         abort(404)
     return push
@@ -56,7 +58,7 @@ class Selection:
 
     def __init__(self, values: MultiDict):
         self.all = values.get("all") == "1"
-        self.filter = export_view.ListFilter.parse(
+        self.filter = progress.ListFilter.parse(
             values.get("q", "")[:200], values.get("state"), values.get("push")
         )
         self.ids = [int(v) for v in values.getlist("contact_ids") if v.isdigit() and len(v) < 12]
@@ -66,17 +68,17 @@ class Selection:
 
     @property
     def limit(self) -> int:
-        return export_view.SELECT_ALL_LIMIT if self.all else MAX_TICKED
+        return progress.SELECT_ALL_LIMIT if self.all else MAX_TICKED
 
     def query(self) -> sa.Select:
         if self.all:
-            return export_view.filtered_contacts(current_user, self.filter)
+            return progress.filtered_contacts(current_user, self.filter)
         return contacts.visible_contacts(current_user).where(Contact.id.in_(self.ids))
 
     def capped_query(self) -> sa.Select:
         """What a push takes: at most `limit` contacts, in id order (and the dialog's
         forecast counts exactly these)."""
-        ids = export_view.capped_selection(self.query(), self.limit)
+        ids = progress.capped_selection(self.query(), self.limit)
         return sa.select(Contact).where(Contact.id.in_(ids))
 
     def hidden_fields(self) -> list[tuple[str, str]]:
@@ -94,9 +96,9 @@ def _refusal(code: str) -> dict:
 
 def _dialog_refusal() -> dict | None:
     """The reason a push would be refused now (checked again when it starts)."""
-    if not export_view.may_push_now(current_user):
+    if not user_may_push(current_user):
         return _refusal("not_allowed")
-    connection = export_view.connection_of(current_user.account_id)
+    connection = connection_for(current_user.account_id)
     if connection is None:
         return _refusal("not_connected")
     if not connection.connected:
@@ -105,7 +107,7 @@ def _dialog_refusal() -> dict | None:
 
 
 def _target_object() -> str:
-    from lemontaps.integrations.models import IntegrationSettings, TargetObject
+    from lemontaps.models import IntegrationSettings, TargetObject
 
     settings = db.session.get(IntegrationSettings, current_user.account_id)
     return settings.target_object if settings else TargetObject.LEAD.value
@@ -115,11 +117,11 @@ def _target_object() -> str:
 @login_required
 def push_dialog():
     selection = Selection(request.args)
-    connection = export_view.connection_of(current_user.account_id)
+    connection = connection_for(current_user.account_id)
     refusal = _dialog_refusal()
     forecast = None
     if refusal is None:
-        forecast = export_view.forecast(selection.query(), connection.org_id, selection.limit)
+        forecast = progress.forecast(selection.query(), connection.org_id, selection.limit)
         if forecast.selected == 0:
             refusal = _refusal("nothing_selected")
     return render_page_or_partial(
@@ -150,7 +152,7 @@ def start_push():
                 selection=selection,
                 forecast=None,
                 refusal=_refusal(refused.code),
-                connection=export_view.connection_of(current_user.account_id),
+                connection=connection_for(current_user.account_id),
                 target_object=_target_object(),
                 form=EmptyForm(),
             )
@@ -171,10 +173,10 @@ def start_push():
 
 
 def _details_context(contact: Contact, message: dict | None = None) -> dict:
-    from lemontaps.services import pushes
+    from lemontaps.pushes import states
 
-    connection = export_view.connection_of(current_user.account_id)
-    export = pushes.current_exports([contact.id]).get(contact.id)
+    connection = connection_for(current_user.account_id)
+    export = states.current_exports([contact.id]).get(contact.id)
     history = list(
         db.session.scalars(
             sa.select(PushItem)
@@ -186,7 +188,7 @@ def _details_context(contact: Contact, message: dict | None = None) -> dict:
         )
     )
     current = next((i for i in history if export and i.id == export.item_id), None)
-    cells = export_view.export_cells([contact.id], connection.org_id if connection else None)
+    cells = progress.export_cells([contact.id], connection.org_id if connection else None)
     return {
         "contact": contact,
         "export": export,
@@ -194,7 +196,7 @@ def _details_context(contact: Contact, message: dict | None = None) -> dict:
         "history": history,
         "cell": cells[contact.id],
         "connection": connection,
-        "may_push": export_view.may_push_now(current_user),
+        "may_push": user_may_push(current_user),
         "message": message,
         "form": EmptyForm(),
     }
@@ -249,7 +251,7 @@ def push_progress(push_id: int):
     return render_page_or_partial(
         "exports/partials/push_bar.html",
         "exports/push.html",
-        bar=export_view.push_bar(push),
+        bar=progress.push_bar(push),
         form=EmptyForm(),
     )
 
@@ -280,12 +282,12 @@ def poll():
     since = args.get("since", "")
     shown_new = args.get("new", "0")
     mode = "idle" if args.get("mode") == "idle" else "active"
-    connection = export_view.connection_of(current_user.account_id)
-    answer = export_view.poll(
+    connection = connection_for(current_user.account_id)
+    answer = progress.poll(
         current_user,
         connection.org_id if connection else None,
-        export_view.parse_tokens(args.getlist("c")),
-        export_view.parse_tokens(args.getlist("b")),
+        progress.parse_tokens(args.getlist("c")),
+        progress.parse_tokens(args.getlist("b")),
         int(since) if since.isdigit() and len(since) < 12 else None,
         int(shown_new) if shown_new.isdigit() and len(shown_new) < 9 else 0,
     )

@@ -18,18 +18,18 @@ from lemontaps.htmx import render_page_or_partial
 from lemontaps.integrations import bp
 from lemontaps.integrations.forms import ConnectForm, SettingsForm
 from lemontaps.integrations.messages import connect_error_message
-from lemontaps.integrations.models import ExportMode, OAuthAttempt
-from lemontaps.jobs import EXPORTS, enqueue, enqueue_safely
-from lemontaps.jobs.export import enqueue_push, resume_after_connect
-from lemontaps.salesforce.errors import HostNotAllowed, SalesforceError
-from lemontaps.services import salesforce_connect as connect
-from lemontaps.services.push_start import (
+from lemontaps.jobs import enqueue_safely
+from lemontaps.models import ExportMode, OAuthAttempt
+from lemontaps.pushes.dispatch import enqueue_push, enqueue_resume_after_connect
+from lemontaps.pushes.start import (
     count_unsettled,
     drop_for_other_orgs,
     drop_waiting_automatic,
     retarget_to_org,
     waiting_for_other_org,
 )
+from lemontaps.salesforce.errors import HostNotAllowed, SalesforceError
+from lemontaps.services import salesforce_connect as connect
 
 
 def _setup():
@@ -102,7 +102,7 @@ def callback():
     try:
         connection = connect.complete_authorization(_setup(), current_user, params)
         db.session.commit()
-        enqueue_safely(enqueue, EXPORTS, resume_after_connect, connection.account_id)
+        enqueue_safely(enqueue_resume_after_connect, connection.account_id)
         status, message, detail = "connected", _connected_message(connection), ""
     except connect.OrgSwitchPending as pending:
         db.session.commit()  # keeps the pending connection on the attempt

@@ -1,6 +1,7 @@
 """RQ wiring: named queues, the JSON serializer, and enqueueing that honours RQ_IS_ASYNC.
 
-Jobs take ids only (never ORM objects) and run inside the app context of the worker."""
+Jobs take ids only (never ORM objects) and run inside the app context of the worker. A job
+is named by its function or its dotted path; this package imports no service."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from redis import Redis
 from rq import Queue
 from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
+from rq.utils import import_attribute
 
 EXPORTS = "exports"
 EMAILS = "emails"
@@ -62,6 +64,9 @@ class InProcessQueue:
         return None
 
     def enqueue_call(self, func, args=(), kwargs=None, job_id=None, **_options):
+        if isinstance(func, str):
+            func = import_attribute(func)
+
         def run():
             with self.app.app_context():
                 try:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from lemontaps.exports.models import Push
 from lemontaps.extensions import db
 from lemontaps.jobs.context import job_session
-from lemontaps.models import utcnow
+from lemontaps.models import Push, utcnow
 from lemontaps.notifications.email import send_push_summary_mail
 
 
@@ -35,8 +34,7 @@ def send_push_summary(push_id: int, still_waiting: int = 0) -> bool:
 
 def send_reconnect_mails(connection_id: int) -> int:
     """Tell every active admin once that Salesforce needs reconnecting."""
-    from lemontaps.integrations.models import ConnectionStatus, SalesforceConnection
-    from lemontaps.models import Role, User
+    from lemontaps.models import ConnectionStatus, Role, SalesforceConnection, User
     from lemontaps.notifications.email import send_reconnect_mail
 
     with job_session():

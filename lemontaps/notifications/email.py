@@ -44,7 +44,7 @@ def send_password_reset(user: User, token: str) -> None:
 
 
 def send_push_summary_mail(push, still_waiting: int = 0) -> None:
-    from lemontaps.exports.summary import push_summary
+    from lemontaps.pushes.summary import push_summary
 
     user = push.started_by
     with force_locale(user.language):

@@ -249,24 +249,6 @@ def update_contact(contact: Contact, data: dict[str, Any], met_by: User | None =
     return contact
 
 
-def contacts_created(account_id: int, contact_ids: list[int]) -> None:
-    """Called after new contacts are committed; the automatic push hooks in here.
-
-    Every way of creating contacts (form, API, CSV import) calls it once per commit, so
-    contacts from any source are "new contacts" alike.
-    """
-    from lemontaps.services.auto_push import on_contacts_created
-
-    on_contacts_created(account_id, contact_ids)
-
-
-def contact_updated(contact: Contact) -> None:
-    """Called after an edit is committed: a failed automatic push is retried."""
-    from lemontaps.services.auto_push import on_contact_updated
-
-    on_contact_updated(contact)
-
-
 def delete_contact(contact: Contact) -> None:
     """Deletes the row here only: nothing in Salesforce is ever deleted."""
     db.session.delete(contact)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from lemontaps.crypto import TokenCipher
 from lemontaps.extensions import db
-from lemontaps.integrations.models import (
+from lemontaps.models import (
     ConnectionStatus,
     IntegrationSettings,
     OAuthAttempt,
@@ -24,8 +24,9 @@ from lemontaps.integrations.models import (
     PendingRevocation,
     SalesforceConnection,
     TargetObject,
+    User,
+    utcnow,
 )
-from lemontaps.models import User, utcnow
 from lemontaps.salesforce import oauth
 from lemontaps.salesforce.client import ApiUsage, SalesforceClient
 from lemontaps.salesforce.errors import (

@@ -9,10 +9,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from lemontaps.exports.models import ContactExport, PushItem
 from lemontaps.extensions import db
-from lemontaps.integrations.models import SalesforceConnection
-from lemontaps.models import Contact
+from lemontaps.models import Contact, ContactExport, PushItem, SalesforceConnection
 from lemontaps.services import contacts as contact_service
 from salesforce_emulator.control import ControlClient
 from tests.e2e.conftest import wait_until

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, User, utcnow
+from lemontaps.models.accounts import User, utcnow
+from lemontaps.models.contacts import Contact
 
 
 class ExportState(enum.StrEnum):

@@ -1,4 +1,6 @@
-"""Recording pushes and moving contacts through export states (no Salesforce calls here)."""
+"""Recording pushes and moving contacts through export states (no Salesforce calls here).
+
+The only module that changes a PushItem's state or a contact's current export state."""
 
 from __future__ import annotations
 
@@ -6,8 +8,10 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from lemontaps.exports.models import (
+from lemontaps.extensions import db
+from lemontaps.models import (
     UNSETTLED,
+    Contact,
     ContactExport,
     EmailClaim,
     ExportState,
@@ -15,9 +19,9 @@ from lemontaps.exports.models import (
     PushItem,
     PushKind,
     PushStatus,
+    User,
+    utcnow,
 )
-from lemontaps.extensions import db
-from lemontaps.models import Contact, User, utcnow
 
 BATCH_SIZE = 200  # one sObject Collections call; no job handles more
 
@@ -126,6 +130,22 @@ def settle(
     if item.contact_id is not None and state != ExportState.SKIPPED:
         set_current(item.contact_id, item.account_id, item)
     release_claim(item)
+
+
+def requeue(item: PushItem) -> None:
+    """Back to queued: a killed worker's item, a waiting one whose reason is gone, or one
+    retargeted to the connected org."""
+    item.state = ExportState.QUEUED.value
+    if item.contact_id:
+        set_current(item.contact_id, item.account_id, item)
+
+
+def revert_to_not_exported(item: PushItem, reason: str) -> None:
+    """The item is dropped unsent; its contact shows "not exported" again."""
+    settle(item, ExportState.SKIPPED, reason)
+    export = db.session.get(ContactExport, item.contact_id) if item.contact_id else None
+    if export is not None and export.item_id == item.id:
+        export.state = ExportState.NOT_EXPORTED.value
 
 
 def release_claim(item: PushItem) -> None:

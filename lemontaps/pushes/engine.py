@@ -20,15 +20,21 @@ from urllib.parse import quote as url_quote
 
 import sqlalchemy as sa
 
-from lemontaps.exports.models import UNSETTLED, EmailClaim, ExportState, Push, PushItem
 from lemontaps.extensions import db
-from lemontaps.integrations.models import (
+from lemontaps.models import (
+    UNSETTLED,
     ConnectionStatus,
+    Contact,
+    EmailClaim,
+    ExportState,
     IntegrationSettings,
     OrgDescribe,
+    Push,
+    PushItem,
     SalesforceConnection,
+    utcnow,
 )
-from lemontaps.models import Contact, utcnow
+from lemontaps.pushes import states
 from lemontaps.salesforce import soql
 from lemontaps.salesforce.client import SalesforceClient
 from lemontaps.salesforce.errors import (
@@ -38,7 +44,6 @@ from lemontaps.salesforce.errors import (
     TokenError,
     TransientError,
 )
-from lemontaps.services import pushes
 from lemontaps.services.mapping import (
     MAPPED_FIELDS,
     MappedRecord,
@@ -160,16 +165,16 @@ def _start_items(items: list[PushItem]) -> list[tuple[PushItem, Contact]]:
     for item in items:
         contact = contacts.get(item.contact_id)
         if contact is None:
-            pushes.settle(item, ExportState.SKIPPED, "deleted_before_export")
+            states.settle(item, ExportState.SKIPPED, "deleted_before_export")
             continue
-        pushes.set_current(contact.id, item.account_id, item)
+        states.set_current(contact.id, item.account_id, item)
         live.append((item, contact))
     return live
 
 
 def _settle_all(items, state: ExportState, reason: str, detail: str | None = None) -> None:
     for item in items:
-        pushes.settle(item, state, reason, detail)
+        states.settle(item, state, reason, detail)
 
 
 def contact_values(contact: Contact) -> dict:
@@ -245,7 +250,7 @@ class _Batch:
             )
         finally:
             self._note_usage()
-            pushes.finish_if_settled(self.push)
+            states.finish_if_settled(self.push)
             db.session.commit()
 
     def _settle_rest(self, state: ExportState, reason: str, detail: str | None = None) -> None:
@@ -306,7 +311,7 @@ class _Batch:
         for item, contact in self.live:
             mapped = map_contact(contact_values(contact), self.target, describe)
             if isinstance(mapped, MappingFailure):
-                pushes.settle(
+                states.settle(
                     item,
                     ExportState.FAILED,
                     mapped.code,
@@ -317,7 +322,7 @@ class _Batch:
             key = entry.email_key
             if key and key in first_by_email:
                 first = first_by_email[key]
-                pushes.settle(
+                states.settle(
                     item,
                     ExportState.DUPLICATE,
                     "duplicate_in_push",
@@ -344,7 +349,7 @@ class _Batch:
             if holder is not None and holder.item_id != entry.item.id:
                 other = db.session.get(PushItem, holder.item_id)
                 if other is not None and other.state in [s.value for s in UNSETTLED]:
-                    pushes.settle(entry.item, ExportState.WAITING, "email_in_flight")
+                    states.settle(entry.item, ExportState.WAITING, "email_in_flight")
                     continue
                 db.session.delete(holder)
                 db.session.flush()
@@ -359,7 +364,7 @@ class _Batch:
                             )
                         )
                 except sa.exc.IntegrityError:
-                    pushes.settle(entry.item, ExportState.WAITING, "email_in_flight")
+                    states.settle(entry.item, ExportState.WAITING, "email_in_flight")
                     continue
             claimed.append(entry)
         return claimed
@@ -476,7 +481,7 @@ class _Batch:
             if match_contact or match_lead:
                 # A match on both names the Contact.
                 kind, match = ("Contact", match_contact) if match_contact else ("Lead", match_lead)
-                pushes.settle(
+                states.settle(
                     entry.item,
                     ExportState.DUPLICATE,
                     f"duplicate_{kind.lower()}",
@@ -601,7 +606,7 @@ class _Batch:
         if code == "DUPLICATES_DETECTED":
             self._duplicate_by_rule(entry, errors[0])
             return "done"
-        pushes.settle(
+        states.settle(
             entry.item,
             ExportState.FAILED,
             code or "salesforce_refused",
@@ -614,7 +619,7 @@ class _Batch:
         match_ids = _matched_ids(error)
         if not match_ids:
             match_ids = self._matched_ids_by_single_create(entry)
-        pushes.settle(
+        states.settle(
             entry.item,
             ExportState.DUPLICATE,
             "duplicate_rule",
@@ -651,7 +656,7 @@ class _Batch:
             details["notes"] = entry.record.notes
         if adopted:
             details["adopted"] = True
-        pushes.settle(
+        states.settle(
             entry.item,
             ExportState.EXPORTED,
             None,

@@ -13,22 +13,18 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from lemontaps.exports.models import (
+from lemontaps.extensions import db
+from lemontaps.models import (
     UNSETTLED,
+    Contact,
     ContactExport,
     ExportState,
     Push,
     PushItem,
     PushKind,
     PushStatus,
+    User,
 )
-from lemontaps.extensions import db
-from lemontaps.integrations.models import (
-    IntegrationSettings,
-    PushPermission,
-    SalesforceConnection,
-)
-from lemontaps.models import Contact, User
 from lemontaps.services import contacts
 from lemontaps.services.contacts import ContactPage, Cursor, Sort
 
@@ -406,20 +402,6 @@ def forecast(selection: sa.Select, org_id: str | None, limit: int) -> Forecast:
         limit=limit,
         already_exported=by_kind.get("already_exported", 0),
         being_pushed=by_kind.get("being_pushed", 0),
-    )
-
-
-def may_push_now(viewer: User) -> bool:
-    """Whether to offer push buttons (the server checks again when a push starts)."""
-    if viewer.is_admin:
-        return True
-    settings = db.session.get(IntegrationSettings, viewer.account_id)
-    return settings is not None and settings.push_permission == PushPermission.EVERYONE.value
-
-
-def connection_of(account_id: int) -> SalesforceConnection | None:
-    return db.session.scalar(
-        sa.select(SalesforceConnection).where(SalesforceConnection.account_id == account_id)
     )
 
 

@@ -12,6 +12,10 @@ REASONS = {
     "duplicate_contact": _l("A Contact with this e-mail already exists: open it in Salesforce."),
     "duplicate_in_push": _l("Another contact with this e-mail was pushed at the same time."),
     "duplicate_rule": _l("Your Salesforce duplicate rule blocked it as a duplicate."),
+    "ambiguous_match": _l(
+        "Salesforce's answer was lost, and the record it may have created cannot be told apart "
+        "from the records below (or is already another contact's), so none was linked."
+    ),
     # skipped
     "already_in_salesforce": _l("Already in Salesforce: it was exported before."),
     "already_being_pushed": _l("Already being pushed by another push."),
@@ -70,6 +74,10 @@ HINTS = {
     ),
     "duplicate_rule": _l(
         "Open the matching record in Salesforce; ask your Salesforce admin if the rule is wrong."
+    ),
+    "ambiguous_match": _l(
+        "Open the records in Salesforce. If none is this contact, push again. If one is, "
+        "delete it in Salesforce and push again, so this contact gets a record of its own."
     ),
     "not_allowed": _l("Ask an admin to push it, or to allow end users to push."),
     "not_connected": _l("An admin connects Salesforce on the integration page; it then resumes."),

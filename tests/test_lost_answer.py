@@ -5,12 +5,11 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from lemontaps.integrations.models import SalesforceConnection
-from lemontaps.states.engine import EngineOptions, run_batch
 
 from lemontaps.extensions import db
-from lemontaps.models import ContactExport, PushItem, PushKind
+from lemontaps.models import ContactExport, PushItem, PushKind, SalesforceConnection
 from lemontaps.pushes import states
+from lemontaps.pushes.engine import EngineOptions, run_batch
 from tests.factories import admin_of, login, make_contact
 from tests.salesforce_helpers import connect_account, control
 

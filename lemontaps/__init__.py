@@ -81,7 +81,7 @@ def register_salesforce(app: Flask) -> None:
 
 
 def register_jobs(app: Flask) -> None:
-    from lemontaps.jobs import init_rq
+    from lemontaps.queueing import init_rq
 
     init_rq(app)
 

@@ -14,14 +14,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(retry_revocations_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(sweep_command)
-    register_emulator_command(app)
-
-
-def register_emulator_command(app: Flask) -> None:
-    # The only place the app touches the emulator package: an operator/demo command.
-    from salesforce_emulator.cli import sf_emulator_command
-
-    app.cli.add_command(sf_emulator_command, "sf-emulator")
 
 
 @click.command("create-account")

@@ -68,13 +68,13 @@ def plan_jobs(env: dict) -> list[DemoProcess]:
 
 def demo_processes(host: str, port: int, emulator_port: int) -> list[DemoProcess]:
     bin_dir = os.path.dirname(sys.executable)
-    flask = [os.path.join(bin_dir, "flask"), "--app", "wsgi"]
     return [
         DemoProcess(
             "salesforce-emulator",
             [
-                *flask,
-                "sf-emulator",
+                sys.executable,  # the emulator is its own program, never imported by the app
+                "-m",
+                "salesforce_emulator",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -17,13 +17,13 @@ from lemontaps.accounts.forms import EmptyForm
 from lemontaps.exports import bp
 from lemontaps.extensions import db
 from lemontaps.htmx import STOP_POLLING, hx_trigger, is_htmx, render_page_or_partial
-from lemontaps.jobs import enqueue_safely
 from lemontaps.models import Contact, Push, PushItem, utcnow
 from lemontaps.pushes import progress
 from lemontaps.pushes.dispatch import enqueue_push
 from lemontaps.pushes.permissions import user_may_push
 from lemontaps.pushes.reasons import reason_hint, reason_text
 from lemontaps.pushes.start import PushRefused, start_manual_push
+from lemontaps.queueing import enqueue_safely
 from lemontaps.services import contacts
 from lemontaps.services.salesforce_connect import connection_for
 

@@ -18,7 +18,6 @@ from lemontaps.htmx import render_page_or_partial
 from lemontaps.integrations import bp
 from lemontaps.integrations.forms import ConnectForm, SettingsForm
 from lemontaps.integrations.messages import connect_error_message
-from lemontaps.jobs import enqueue_safely
 from lemontaps.models import ExportMode, OAuthAttempt
 from lemontaps.pushes.dispatch import enqueue_push, enqueue_resume_after_connect
 from lemontaps.pushes.start import (
@@ -28,6 +27,7 @@ from lemontaps.pushes.start import (
     retarget_to_org,
     waiting_for_other_org,
 )
+from lemontaps.queueing import enqueue_safely
 from lemontaps.salesforce.errors import HostNotAllowed, SalesforceError
 from lemontaps.services import salesforce_connect as connect
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 from flask import current_app
 
 from lemontaps.extensions import db
-from lemontaps.jobs import enqueue_safely
 from lemontaps.models import utcnow
 from lemontaps.pushes import dispatch, recovery
+from lemontaps.queueing import enqueue_safely
 from lemontaps.services.salesforce_connect import retry_pending_revocations
 
 

@@ -5,8 +5,8 @@ no job module and the workflow never imports the jobs that call it."""
 
 from __future__ import annotations
 
-from lemontaps.jobs import EMAILS, EXPORTS, enqueue
 from lemontaps.pushes import states
+from lemontaps.queueing import EMAILS, EXPORTS, enqueue
 
 RUN_PUSH_BATCH = "lemontaps.jobs.export.run_push_batch"
 RUN_AUTOMATIC_PUSH = "lemontaps.jobs.export.run_automatic_push"

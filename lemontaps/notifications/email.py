@@ -35,7 +35,9 @@ def try_send(send: Callable[..., None], user: User, *args) -> bool:
     so the caller can tell the person in front of the screen instead of failing the request."""
     try:
         send(user, *args)
-    except OSError as error:  # smtplib.SMTPException is an OSError too
+    # smtplib.SMTPException is an OSError; Flask-Mail raises UnicodeError for an address whose
+    # local part is not ASCII (which the e-mail validator accepts).
+    except (OSError, UnicodeError) as error:
         log.warning("%s to user %s could not be sent: %r", send.__name__, user.id, error)
         return False
     return True

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from config import DemoConfig
+from config import DemoConfig, TestingConfig
 from lemontaps import create_app
 from lemontaps.demo_runner import demo_processes
 from lemontaps.extensions import db
@@ -65,8 +65,16 @@ def test_demo_invitation_reaches_the_catcher_process_of_make_run(tmp_path):
     try:
         wait_until(lambda: _answers(port), 20, "the mail catcher")
         # The demo's own configuration, only on a free port and a throwaway database.
-        config = type("DemoOnFreePort", (DemoConfig,), {"MAIL_PORT": port})
-        config.SQLALCHEMY_DATABASE_URI = "sqlite://"
+        # (and a fixed key, so no key file is written into instance/).
+        config = type(
+            "DemoOnFreePort",
+            (DemoConfig,),
+            {
+                "MAIL_PORT": port,
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                "TOKEN_ENCRYPTION_KEYS": TestingConfig.TOKEN_ENCRYPTION_KEYS,
+            },
+        )
         app = create_app(config)
         with app.app_context(), app.test_request_context():
             db.create_all()

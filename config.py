@@ -114,6 +114,15 @@ class DemoConfig(DevelopmentConfig):
     # The emulator's demo org ships this External Client App (see salesforce_emulator/seed.py).
     SALESFORCE_CLIENT_ID = "3MVG9LemontapsDemoClientId"
     SALESFORCE_CLIENT_SECRET = "lemontaps-demo-secret"
+    # Every mail goes to the demo's own catcher (lemontaps/mail_catcher.py), never out.
+    MAIL_CATCHER_PORT = int(_env("MAIL_CATCHER_PORT", "8025"))
+    MAIL_CATCHER_FOLDER = str(BASE_DIR / "instance" / "mail")
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = MAIL_CATCHER_PORT
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_SUPPRESS_SEND = False
 
 
 class TestingConfig(Config):

@@ -60,7 +60,14 @@ def run_demo_command(host: str, port: int) -> None:
     """Start the web app and its helper processes for the demo; Ctrl-C stops them all."""
     from lemontaps.demo_runner import run_demo
 
-    run_demo(host, port, current_app.config.get("EMULATOR_PORT", 8899))
+    config = current_app.config
+    run_demo(
+        host,
+        port,
+        config.get("EMULATOR_PORT", 8899),
+        config.get("MAIL_CATCHER_PORT", 8025),
+        config.get("MAIL_CATCHER_FOLDER", "instance/mail"),
+    )
 
 
 @click.command("retry-revocations")

@@ -36,14 +36,25 @@ def _account_user_or_404(user_id: int) -> User:
     return user
 
 
-def _render_users(invite_form=None, status=200):
+def _render_users(invite_form=None, status=200, unsent_invite=None):
     return render_template(
         "accounts/users.html",
         users=users.account_users(current_user.account_id),
         invite_form=invite_form or InviteForm(),
         role_form_for=lambda u: RoleForm(role=u.role),
         action_form=EmptyForm(),
+        unsent_invite=unsent_invite,
     ), status
+
+
+def _send_invitation(user: User):
+    """Mail the invitation; when the mail server fails, the invitation still stands and the
+    inviting admin gets the link to pass on (rendered once, never kept in the session)."""
+    token = users.link_token(_passwords(), user, users.INVITE)
+    if mails.try_send(mails.send_invitation, user, current_user, token):
+        flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+        return redirect(url_for("accounts.list_users"))
+    return _render_users(unsent_invite=(user, mails.set_password_link(users.INVITE, token)))
 
 
 @bp.route("/users")
@@ -66,9 +77,7 @@ def invite_user():
         form.email.errors.append(RULE_MESSAGES[error.code]())
         return _render_users(form, 422)
     db.session.commit()
-    mails.send_invitation(user, current_user, users.link_token(_passwords(), user, users.INVITE))
-    flash(_("Invitation sent to %(email)s.", email=user.email), "success")
-    return redirect(url_for("accounts.list_users"))
+    return _send_invitation(user)
 
 
 @bp.route("/users/<int:user_id>/resend-invite", methods=["POST"])
@@ -76,10 +85,7 @@ def invite_user():
 def resend_invite(user_id: int):
     user = _account_user_or_404(user_id)
     if EmptyForm().validate_on_submit() and user.password_hash is None and user.active:
-        mails.send_invitation(
-            user, current_user, users.link_token(_passwords(), user, users.INVITE)
-        )
-        flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+        return _send_invitation(user)
     return redirect(url_for("accounts.list_users"))
 
 

@@ -1,6 +1,8 @@
 """The shape of the app (see docs/architecture.md and .importlinter)."""
 
+import ast
 import configparser
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +67,37 @@ def test_production_app_imports_no_emulator_module(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# Layers whose functions flush and leave the commit to the caller (docs/architecture.md).
+FLUSH_ONLY_PACKAGES = ("services", "pushes", "notifications", "salesforce", "models")
+
+
+def _functions_that_commit(path: Path, module: str) -> set[str]:
+    found = set()
+
+    def walk(node, names):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                walk(child, [*names, child.name])
+                continue
+            func = getattr(child, "func", None)
+            if isinstance(child, ast.Call) and getattr(func, "attr", None) == "commit":
+                found.add(".".join([module, *names]))
+            walk(child, names)
+
+    walk(ast.parse(path.read_text()), [])
+    return found
+
+
+def test_only_the_documented_functions_commit_below_the_callers():
+    committing = set()
+    for package in FLUSH_ONLY_PACKAGES:
+        for path in sorted((ROOT / "lemontaps" / package).rglob("*.py")):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            committing |= _functions_that_commit(path, module.removesuffix(".__init__"))
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    section = doc.split("## The transaction rule", 1)[1]
+    documented = set(re.findall(r"^\| `(lemontaps\.[\w.]+)` \|", section, re.M))
+    assert documented, "docs/architecture.md names no committing function"
+    assert committing == documented

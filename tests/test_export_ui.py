@@ -260,6 +260,7 @@ PARTIALS = [
     "exports/partials/push_dialog.html",
     "exports/partials/push_started.html",
     "exports/partials/push_bar.html",
+    "exports/partials/push_auto.html",
     "exports/partials/progress.html",
     "exports/partials/poll.html",
     "exports/partials/poller.html",
@@ -282,6 +283,9 @@ def test_each_partial_renders_standalone(app, people):
     made = every_state(admin, by=admin)
     failed_item = db.session.get(ContactExport, made["failed"].id).item
     bar = export_view.push_bar(failed_item.push)
+    progress = export_view.Progress(
+        export_view.AutoLine({"exported": 2, "queued": 1}, failed_item.push_id), [bar], [bar]
+    )
     cells = export_view.export_cells([c.id for c in made.values()], ORG)
     connection = export_view.connection_of(admin.account_id)
     flt = export_view.ListFilter()
@@ -300,9 +304,12 @@ def test_each_partial_renders_standalone(app, people):
             },
             "exports/partials/push_started.html": {"total": 3, "push_id": 1},
             "exports/partials/push_bar.html": {"bar": bar},
-            "exports/partials/progress.html": {"bars": [bar]},
+            "exports/partials/progress.html": {"progress": progress},
+            "exports/partials/push_auto.html": {"progress": progress},
             "exports/partials/poll.html": {
-                "answer": export_view.PollAnswer([cells[made["queued"].id]], [bar], [], 2, True),
+                "answer": export_view.PollAnswer(
+                    [cells[made["queued"].id]], [bar], progress, progress, 2, True
+                ),
                 "poller": {"mode": "idle", "since": 5},
             },
             "exports/partials/poller.html": {"mode": "active", "since": 7},
@@ -320,7 +327,7 @@ def test_each_partial_renders_standalone(app, people):
                 "matching": len(made),
                 "flt": flt,
                 "push": None,
-                "bars": [bar],
+                "progress": progress,
                 "may_push": True,
                 "mode": "active",
                 "since": 1,

@@ -54,7 +54,7 @@ def list_contacts():
         after=after,
         before=before,
     )
-    bars = export_view.progress_bars(current_user)
+    progress = export_view.progress_bars(current_user)
 
     def page_url_for(**changes):
         params = {"q": flt.search, "state": flt.state, "push": flt.push_id, "sort": args["sort"]}
@@ -66,7 +66,7 @@ def list_contacts():
     def page_url(**cursor):
         return page_url_for(**cursor)
 
-    unsettled = any(c.unsettled for c in view.cells.values()) or any(not b.finished for b in bars)
+    unsettled = any(c.unsettled for c in view.cells.values()) or progress.active
     template = "contacts/partials/table.html" if is_htmx() else "contacts/list.html"
     response = make_response(
         render_template(
@@ -77,7 +77,7 @@ def list_contacts():
             matching=view.matching,
             flt=flt,
             push=push,
-            bars=bars,
+            progress=progress,
             may_push=export_view.may_push_now(current_user),
             mode="active" if unsettled else "idle",
             since=export_view.newest_contact_id(),

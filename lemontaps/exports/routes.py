@@ -269,6 +269,38 @@ def dismiss_push(push_id: int):
     return redirect(url_for("contacts.list_contacts"))
 
 
+@bp.route("/pushes/automatic/dismiss", methods=["POST"])
+@login_required
+def dismiss_automatic_pushes():
+    """The automatic line's "Dismiss": the pushes it summed up (a later one shows anew)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    up_to = request.form.get("up_to", "")
+    if not (up_to.isdigit() and len(up_to) < 12):
+        abort(400)
+    export_view.dismiss_automatic(current_user, int(up_to))
+    db.session.commit()
+    if is_htmx():
+        return render_page_or_partial(
+            "exports/partials/push_auto.html", progress=export_view.progress_bars(current_user)
+        )
+    return redirect(url_for("contacts.list_contacts"))
+
+
+@bp.route("/pushes/dismiss-finished", methods=["POST"])
+@login_required
+def dismiss_finished_pushes():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    export_view.dismiss_finished(current_user)
+    db.session.commit()
+    if is_htmx():
+        return render_page_or_partial(
+            "exports/partials/progress.html", progress=export_view.progress_bars(current_user)
+        )
+    return redirect(url_for("contacts.list_contacts"))
+
+
 @bp.route("/poll")
 @login_required
 def poll():
@@ -288,6 +320,7 @@ def poll():
         export_view.parse_tokens(args.getlist("b")),
         int(since) if since.isdigit() and len(since) < 12 else None,
         int(shown_new) if shown_new.isdigit() and len(shown_new) < 9 else 0,
+        args.get("a", "")[:64],
     )
     next_mode = "active" if answer.active else "idle"
     status = STOP_POLLING if (mode == "active" and not answer.active) else 200

@@ -294,7 +294,7 @@ def test_each_partial_renders_standalone(app, people):
         selection = export_routes.Selection(MultiDict([("contact_ids", str(made["failed"].id))]))
         contexts = {
             "exports/partials/export_status.html": {"cell": cells[made["failed"].id]},
-            "exports/partials/details.html": export_routes._details_context(made["failed"]),
+            "exports/partials/details.html": export_routes.details_context(made["failed"]),
             "exports/partials/push_dialog.html": {
                 "selection": selection,
                 "forecast": export_view.forecast(selection.query(), ORG, 10),

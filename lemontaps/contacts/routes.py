@@ -179,8 +179,11 @@ def create_contact():
 @bp.route("/<int:contact_id>")
 @login_required
 def view_contact(contact_id: int):
+    from lemontaps.exports.routes import details_context
+
     contact = _contact_or_404(contact_id)
-    return render_template("contacts/view.html", contact=contact)
+    # details_context carries the contact itself too.
+    return render_template("contacts/view.html", **details_context(contact, embedded=True))
 
 
 @bp.route("/<int:contact_id>/edit")

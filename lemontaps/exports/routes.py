@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from lemontaps.accounts.forms import EmptyForm
 from lemontaps.exports import bp
 from lemontaps.exports.models import Push, PushItem
-from lemontaps.exports.reasons import reason_hint, reason_text
+from lemontaps.exports.reasons import note_text, reason_hint, reason_text
 from lemontaps.extensions import db
 from lemontaps.htmx import STOP_POLLING, hx_trigger, is_htmx, render_page_or_partial
 from lemontaps.jobs import enqueue_safely
@@ -119,7 +119,14 @@ def push_dialog():
     refusal = _dialog_refusal()
     forecast = None
     if refusal is None:
-        forecast = export_view.forecast(selection.query(), connection.org_id, selection.limit)
+        target = _target_object()
+        forecast = export_view.forecast(
+            selection.query(),
+            connection.org_id,
+            selection.limit,
+            target,
+            export_view.cached_describe(current_user.account_id, connection.org_id, target),
+        )
         if forecast.selected == 0:
             refusal = _refusal("nothing_selected")
     return render_page_or_partial(
@@ -170,7 +177,13 @@ def start_push():
     return redirect(url_for("contacts.list_contacts", push=push_id))
 
 
-def _details_context(contact: Contact, message: dict | None = None) -> dict:
+def _embedded() -> bool:
+    """The details sit on the contact's own page (not in the table's panel)."""
+    return request.values.get("in") == "contact"
+
+
+def details_context(contact: Contact, message: dict | None = None, embedded: bool = False) -> dict:
+    """What exports/partials/details.html shows about a contact the viewer may see."""
     from lemontaps.services import pushes
 
     connection = export_view.connection_of(current_user.account_id)
@@ -197,6 +210,7 @@ def _details_context(contact: Contact, message: dict | None = None) -> dict:
         "may_push": export_view.may_push_now(current_user),
         "message": message,
         "form": EmptyForm(),
+        "embedded": embedded,
     }
 
 
@@ -205,7 +219,9 @@ def _details_context(contact: Contact, message: dict | None = None) -> dict:
 def contact_details(contact_id: int):
     contact = _contact_or_404(contact_id)
     return render_page_or_partial(
-        "exports/partials/details.html", "exports/details.html", **_details_context(contact)
+        "exports/partials/details.html",
+        "exports/details.html",
+        **details_context(contact, embedded=_embedded()),
     )
 
 
@@ -224,9 +240,9 @@ def push_contact_again(contact_id: int):
         message = {"error": True, **_refusal(refused.code)}
         if not is_htmx():
             flash(message["message"], "error")
-            return redirect(url_for("exports.contact_details", contact_id=contact.id))
+            return redirect(_after_push_again(contact))
         return render_page_or_partial(
-            "exports/partials/details.html", **_details_context(contact, message)
+            "exports/partials/details.html", **details_context(contact, message, _embedded())
         )
     db.session.commit()
     push_id = push.id
@@ -234,12 +250,18 @@ def push_contact_again(contact_id: int):
     db.session.expire_all()
     if not is_htmx():
         flash(_("Pushed again."), "success")
-        return redirect(url_for("exports.contact_details", contact_id=contact.id))
+        return redirect(_after_push_again(contact))
     response = render_page_or_partial(
         "exports/partials/details.html",
-        **_details_context(contact, {"error": False, "message": _("Pushed again.")}),
+        **details_context(contact, {"error": False, "message": _("Pushed again.")}, _embedded()),
     )
     return hx_trigger(response, PUSH_STARTED, {"push": push_id})
+
+
+def _after_push_again(contact: Contact) -> str:
+    if _embedded():
+        return url_for("contacts.view_contact", contact_id=contact.id)
+    return url_for("exports.contact_details", contact_id=contact.id)
 
 
 @bp.route("/pushes/<int:push_id>")
@@ -382,3 +404,8 @@ def reason_words(code: str | None, details: dict | None = None) -> str:
 @bp.app_template_global()
 def reason_advice(code: str | None) -> str:
     return reason_hint(code)
+
+
+@bp.app_template_filter("note_words")
+def note_words(note: str) -> str:
+    return note_text(note)

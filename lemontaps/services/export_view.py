@@ -25,11 +25,12 @@ from lemontaps.exports.models import (
 from lemontaps.extensions import db
 from lemontaps.integrations.models import (
     IntegrationSettings,
+    OrgDescribe,
     PushPermission,
     SalesforceConnection,
 )
 from lemontaps.models import Contact, User, utcnow
-from lemontaps.services import contacts
+from lemontaps.services import contacts, mapping
 from lemontaps.services.contacts import ContactPage, Cursor, Sort
 
 # The table's state filters: name -> the contact states it covers. A list that can grow.
@@ -449,6 +450,10 @@ def dismiss_finished(viewer: User) -> int:
 # --- the push dialog ------------------------------------------------------------------
 
 
+# The forecast reads the contacts to send this many rows at a time.
+FORECAST_CHUNK = 1000
+
+
 @dataclass
 class Forecast:
     """What a push of a selection will do, computed before it starts."""
@@ -458,14 +463,28 @@ class Forecast:
     limit: int
     already_exported: int
     being_pushed: int
+    # reason code -> how many the engine fails before any API call (missing_company, ...)
+    failing: dict[str, int] = field(default_factory=dict)
+    # the same e-mail as an earlier contact of the push: never created twice
+    same_email: int = 0
 
     @property
     def capped(self) -> bool:
         return self.matching > self.limit
 
     @property
+    def will_fail(self) -> int:
+        return sum(self.failing.values())
+
+    @property
     def to_send(self) -> int:
-        return self.selected - self.already_exported - self.being_pushed
+        return (
+            self.selected
+            - self.already_exported
+            - self.being_pushed
+            - self.will_fail
+            - self.same_email
+        )
 
 
 def capped_selection(selection: sa.Select, limit: int) -> sa.Select:
@@ -473,9 +492,17 @@ def capped_selection(selection: sa.Select, limit: int) -> sa.Select:
     return selection.with_only_columns(Contact.id).order_by(Contact.id).limit(limit)
 
 
-def forecast(selection: sa.Select, org_id: str | None, limit: int) -> Forecast:
+def forecast(
+    selection: sa.Select,
+    org_id: str | None,
+    limit: int,
+    target: str = "Lead",
+    describe: dict | None = None,
+) -> Forecast:
     """Skip counts as create_push will decide them (already in this org / in another
-    unsettled push): one grouped query plus a capped count."""
+    unsettled push): one grouped query plus a capped count. The rest go through the engine's
+    own checks before any API call (mapping.precheck, the same e-mail twice), read in chunks
+    of the columns those checks use."""
     matching = db.session.scalar(
         sa.select(sa.func.count()).select_from(
             selection.with_only_columns(Contact.id).order_by(None).limit(limit + 1).subquery()
@@ -498,13 +525,46 @@ def forecast(selection: sa.Select, org_id: str | None, limit: int) -> Forecast:
         .group_by(kind)
     )
     by_kind = dict(rows.all())
+    failing, same_email = _prechecked(ids, kind, target, describe or {})
     return Forecast(
         selected=sum(by_kind.values()),
         matching=matching,
         limit=limit,
         already_exported=by_kind.get("already_exported", 0),
         being_pushed=by_kind.get("being_pushed", 0),
+        failing=failing,
+        same_email=same_email,
     )
+
+
+def _prechecked(ids, kind, target: str, describe: dict) -> tuple[dict[str, int], int]:
+    names = list(mapping.FIELD_MAP[target])
+    to_send = (
+        sa.select(ids.c.id)
+        .select_from(ids)
+        .outerjoin(ContactExport, ContactExport.contact_id == ids.c.id)
+        .where(kind == "send")
+    )
+    query = (
+        sa.select(Contact.email, *(getattr(Contact, name) for name in names))
+        .where(Contact.id.in_(to_send))
+        .order_by(Contact.id)  # the push's order: the first of two same e-mails is sent
+        .execution_options(yield_per=FORECAST_CHUNK)
+    )
+    failing: dict[str, int] = {}
+    seen: set[str] = set()
+    same_email = 0
+    for email, *values in db.session.execute(query):
+        failure = mapping.precheck(dict(zip(names, values, strict=True)), target, describe)
+        if failure is not None:
+            failing[failure.code] = failing.get(failure.code, 0) + 1
+            continue
+        key = mapping.email_key(email)
+        if key and key in seen:
+            same_email += 1
+        elif key:
+            seen.add(key)
+    return failing, same_email
 
 
 def may_push_now(viewer: User) -> bool:
@@ -513,6 +573,18 @@ def may_push_now(viewer: User) -> bool:
         return True
     settings = db.session.get(IntegrationSettings, viewer.account_id)
     return settings is not None and settings.push_permission == PushPermission.EVERYONE.value
+
+
+def cached_describe(account_id: int, org_id: str | None, target: str) -> dict:
+    """The org's field facts the engine checks lengths against (empty before any connect)."""
+    cached = db.session.scalar(
+        sa.select(OrgDescribe.fields).where(
+            OrgDescribe.account_id == account_id,
+            OrgDescribe.org_id == org_id,
+            OrgDescribe.sobject == target,
+        )
+    )
+    return cached or {}
 
 
 def connection_of(account_id: int) -> SalesforceConnection | None:

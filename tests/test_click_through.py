@@ -362,3 +362,21 @@ def test_the_forecast_of_10000_contacts_stays_cheap(app, people):
     assert forecast.selected == 10_000
     assert forecast.to_send + forecast.will_fail + forecast.same_email == 10_000
     assert len(statements) <= 4, statements
+
+
+# --- 4. a wrong My Domain: the popup reports back; without a popup, the page shows it --------
+
+
+@pytest.mark.parametrize("my_domain", ["https://evil.example", "acme.my.salesforce.com/path", ""])
+def test_a_wrong_my_domain_inside_the_popup_reports_back(app, account_a, my_domain):
+    client = client_for(app, admin_of(account_a).email)
+    data = {"environment": "my_domain", "my_domain": my_domain}
+    popup = client.post("/integrations/salesforce/authorize", data={**data, "popup": "1"})
+    html = html_of(popup)
+    assert popup.status_code == 422
+    assert 'data-status="invalid"' in html and 'data-field="my_domain"' in html
+    assert 'data-message="Enter your org&#39;s My Domain' in html
+    assert "<nav" not in html  # not a whole app page in the popup
+    page = client.post("/integrations/salesforce/authorize", data=data)
+    text = html_of(page)
+    assert page.status_code == 422 and 'id="my_domain-error"' in text and "<nav" in text

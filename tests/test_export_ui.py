@@ -267,6 +267,7 @@ PARTIALS = [
     "exports/partials/push_dialog.html",
     "exports/partials/push_started.html",
     "exports/partials/push_bar.html",
+    "exports/partials/push_auto.html",
     "exports/partials/progress.html",
     "exports/partials/poll.html",
     "exports/partials/poller.html",
@@ -290,6 +291,9 @@ def test_each_partial_renders_standalone(app, people):
     made = every_state(admin, by=admin)
     failed_item = db.session.get(ContactExport, made["failed"].id).item
     bar = progress.push_bar(failed_item.push)
+    push_progress = progress.Progress(
+        progress.AutoLine({"exported": 2, "queued": 1}, failed_item.push_id), [bar], [bar]
+    )
     cells = progress.export_cells([c.id for c in made.values()], ORG)
     connection = connection_for(admin.account_id)
     flt = progress.ListFilter()
@@ -298,7 +302,7 @@ def test_each_partial_renders_standalone(app, people):
         selection = export_routes.Selection(MultiDict([("contact_ids", str(made["failed"].id))]))
         contexts = {
             "exports/partials/export_status.html": {"cell": cells[made["failed"].id]},
-            "exports/partials/details.html": export_routes._details_context(made["failed"]),
+            "exports/partials/details.html": export_routes.details_context(made["failed"]),
             "exports/partials/push_dialog.html": {
                 "selection": selection,
                 "forecast": progress.forecast(selection.query(), ORG, 10),
@@ -308,9 +312,12 @@ def test_each_partial_renders_standalone(app, people):
             },
             "exports/partials/push_started.html": {"total": 3, "push_id": 1},
             "exports/partials/push_bar.html": {"bar": bar},
-            "exports/partials/progress.html": {"bars": [bar]},
+            "exports/partials/progress.html": {"progress": progress},
+            "exports/partials/push_auto.html": {"progress": progress},
             "exports/partials/poll.html": {
-                "answer": progress.PollAnswer([cells[made["queued"].id]], [bar], [], 2, True),
+                "answer": progress.PollAnswer(
+                    [cells[made["queued"].id]], [bar], push_progress, push_progress, 2, True
+                ),
                 "poller": {"mode": "idle", "since": 5},
             },
             "exports/partials/poller.html": {"mode": "active", "since": 7},
@@ -328,7 +335,7 @@ def test_each_partial_renders_standalone(app, people):
                 "matching": len(made),
                 "flt": flt,
                 "push": None,
-                "bars": [bar],
+                "progress": progress,
                 "may_push": True,
                 "mode": "active",
                 "since": 1,

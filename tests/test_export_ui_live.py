@@ -46,6 +46,7 @@ def watch_values(html: str, name: str) -> list[str]:
 def poll(client, html: str, mode: str = "active", since: str | None = None):
     params = {"c": watch_values(html, "c"), "b": watch_values(html, "b"), "mode": mode}
     params["new"] = watch_values(html, "new") or ["0"]
+    params["a"] = re.findall(r'class="export-watch" name="a" value="([^"]*)"', html)
     if since is not None:
         params["since"] = since
     return client.get("/exports/poll", query_string=params, headers=HX)
@@ -136,8 +137,17 @@ def test_idle_poll_sees_new_contacts_and_new_pushes(app, connected):
     states.create_push(admin.account_id, fresh, "Lead", None, PushKind.AUTOMATIC, ORG)
     db.session.commit()
     text = html_of(poll(client, html, "idle", since))
-    assert 'hx-swap-oob="afterbegin:#push-progress"' in text and "Automatic push" in text
+    # automatic pushes fill the one compact line, not a bar of their own
+    assert re.search(r'id="push-auto"[^>]*hx-swap-oob="true"', text) and "Automatic push" in text
+    assert "push-bar" not in text
     assert re.search(r'id="export-poller"[^>]*data-mode="active"', text)  # back to every 2 s
+    # a manual push started elsewhere: the progress region is drawn again, with its bar
+    other = make_contact(admin, first_name="Zoë", last_name="O'Neill", company="Bäckerei")
+    manual = states.create_push(admin.account_id, [other], "Lead", rep, PushKind.MANUAL, ORG)
+    db.session.commit()
+    text = html_of(poll(client, html, "idle", since))
+    assert re.search(r'id="push-progress"[^>]*hx-swap-oob="true"', text)
+    assert f'id="push-bar-{manual.id}"' in text and 'id="push-auto"' in text
 
 
 def test_poll_ignores_what_the_user_may_not_see(app, connected):

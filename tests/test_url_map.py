@@ -52,6 +52,8 @@ ACCESS = {
     "exports.push_contact_again": USER,
     "exports.push_progress": USER,
     "exports.dismiss_push": USER,
+    "exports.dismiss_automatic_pushes": USER,
+    "exports.dismiss_finished_pushes": USER,
     "integrations.salesforce": ADMIN,
     "integrations.connection_panel": ADMIN,
     "integrations.authorize": ADMIN,

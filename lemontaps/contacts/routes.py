@@ -55,7 +55,7 @@ def list_contacts():
         after=after,
         before=before,
     )
-    bars = progress.progress_bars(current_user)
+    push_progress = progress.progress_bars(current_user)
 
     def page_url_for(**changes):
         params = {"q": flt.search, "state": flt.state, "push": flt.push_id, "sort": args["sort"]}
@@ -67,7 +67,7 @@ def list_contacts():
     def page_url(**cursor):
         return page_url_for(**cursor)
 
-    unsettled = any(c.unsettled for c in view.cells.values()) or any(not b.finished for b in bars)
+    unsettled = any(c.unsettled for c in view.cells.values()) or push_progress.active
     template = "contacts/partials/table.html" if is_htmx() else "contacts/list.html"
     response = make_response(
         render_template(
@@ -78,7 +78,7 @@ def list_contacts():
             matching=view.matching,
             flt=flt,
             push=push,
-            bars=bars,
+            progress=push_progress,
             may_push=user_may_push(current_user),
             mode="active" if unsettled else "idle",
             since=progress.newest_contact_id(),
@@ -180,8 +180,11 @@ def create_contact():
 @bp.route("/<int:contact_id>")
 @login_required
 def view_contact(contact_id: int):
+    from lemontaps.exports.routes import details_context
+
     contact = _contact_or_404(contact_id)
-    return render_template("contacts/view.html", contact=contact)
+    # details_context carries the contact itself too.
+    return render_template("contacts/view.html", **details_context(contact, embedded=True))
 
 
 @bp.route("/<int:contact_id>/edit")

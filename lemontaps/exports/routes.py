@@ -21,7 +21,7 @@ from lemontaps.models import Contact, Push, PushItem, utcnow
 from lemontaps.pushes import progress
 from lemontaps.pushes.dispatch import enqueue_push
 from lemontaps.pushes.permissions import user_may_push
-from lemontaps.pushes.reasons import reason_hint, reason_text
+from lemontaps.pushes.reasons import note_text, reason_hint, reason_text
 from lemontaps.pushes.start import PushRefused, start_manual_push
 from lemontaps.queueing import enqueue_safely
 from lemontaps.services import contacts
@@ -121,7 +121,14 @@ def push_dialog():
     refusal = _dialog_refusal()
     forecast = None
     if refusal is None:
-        forecast = progress.forecast(selection.query(), connection.org_id, selection.limit)
+        target = _target_object()
+        forecast = progress.forecast(
+            selection.query(),
+            connection.org_id,
+            selection.limit,
+            target,
+            progress.cached_describe(current_user.account_id, connection.org_id, target),
+        )
         if forecast.selected == 0:
             refusal = _refusal("nothing_selected")
     return render_page_or_partial(
@@ -172,7 +179,13 @@ def start_push():
     return redirect(url_for("contacts.list_contacts", push=push_id))
 
 
-def _details_context(contact: Contact, message: dict | None = None) -> dict:
+def _embedded() -> bool:
+    """The details sit on the contact's own page (not in the table's panel)."""
+    return request.values.get("in") == "contact"
+
+
+def details_context(contact: Contact, message: dict | None = None, embedded: bool = False) -> dict:
+    """What exports/partials/details.html shows about a contact the viewer may see."""
     from lemontaps.pushes import states
 
     connection = connection_for(current_user.account_id)
@@ -199,6 +212,7 @@ def _details_context(contact: Contact, message: dict | None = None) -> dict:
         "may_push": user_may_push(current_user),
         "message": message,
         "form": EmptyForm(),
+        "embedded": embedded,
     }
 
 
@@ -207,7 +221,9 @@ def _details_context(contact: Contact, message: dict | None = None) -> dict:
 def contact_details(contact_id: int):
     contact = _contact_or_404(contact_id)
     return render_page_or_partial(
-        "exports/partials/details.html", "exports/details.html", **_details_context(contact)
+        "exports/partials/details.html",
+        "exports/details.html",
+        **details_context(contact, embedded=_embedded()),
     )
 
 
@@ -226,9 +242,9 @@ def push_contact_again(contact_id: int):
         message = {"error": True, **_refusal(refused.code)}
         if not is_htmx():
             flash(message["message"], "error")
-            return redirect(url_for("exports.contact_details", contact_id=contact.id))
+            return redirect(_after_push_again(contact))
         return render_page_or_partial(
-            "exports/partials/details.html", **_details_context(contact, message)
+            "exports/partials/details.html", **details_context(contact, message, _embedded())
         )
     db.session.commit()
     push_id = push.id
@@ -236,12 +252,18 @@ def push_contact_again(contact_id: int):
     db.session.expire_all()
     if not is_htmx():
         flash(_("Pushed again."), "success")
-        return redirect(url_for("exports.contact_details", contact_id=contact.id))
+        return redirect(_after_push_again(contact))
     response = render_page_or_partial(
         "exports/partials/details.html",
-        **_details_context(contact, {"error": False, "message": _("Pushed again.")}),
+        **details_context(contact, {"error": False, "message": _("Pushed again.")}, _embedded()),
     )
     return hx_trigger(response, PUSH_STARTED, {"push": push_id})
+
+
+def _after_push_again(contact: Contact) -> str:
+    if _embedded():
+        return url_for("contacts.view_contact", contact_id=contact.id)
+    return url_for("exports.contact_details", contact_id=contact.id)
 
 
 @bp.route("/pushes/<int:push_id>")
@@ -271,6 +293,38 @@ def dismiss_push(push_id: int):
     return redirect(url_for("contacts.list_contacts"))
 
 
+@bp.route("/pushes/automatic/dismiss", methods=["POST"])
+@login_required
+def dismiss_automatic_pushes():
+    """The automatic line's "Dismiss": the pushes it summed up (a later one shows anew)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    up_to = request.form.get("up_to", "")
+    if not (up_to.isdigit() and len(up_to) < 12):
+        abort(400)
+    progress.dismiss_automatic(current_user, int(up_to))
+    db.session.commit()
+    if is_htmx():
+        return render_page_or_partial(
+            "exports/partials/push_auto.html", progress=progress.progress_bars(current_user)
+        )
+    return redirect(url_for("contacts.list_contacts"))
+
+
+@bp.route("/pushes/dismiss-finished", methods=["POST"])
+@login_required
+def dismiss_finished_pushes():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    progress.dismiss_finished(current_user)
+    db.session.commit()
+    if is_htmx():
+        return render_page_or_partial(
+            "exports/partials/progress.html", progress=progress.progress_bars(current_user)
+        )
+    return redirect(url_for("contacts.list_contacts"))
+
+
 @bp.route("/poll")
 @login_required
 def poll():
@@ -290,6 +344,7 @@ def poll():
         progress.parse_tokens(args.getlist("b")),
         int(since) if since.isdigit() and len(since) < 12 else None,
         int(shown_new) if shown_new.isdigit() and len(shown_new) < 9 else 0,
+        args.get("a", "")[:64],
     )
     next_mode = "active" if answer.active else "idle"
     status = STOP_POLLING if (mode == "active" and not answer.active) else 200
@@ -351,3 +406,8 @@ def reason_words(code: str | None, details: dict | None = None) -> str:
 @bp.app_template_global()
 def reason_advice(code: str | None) -> str:
     return reason_hint(code)
+
+
+@bp.app_template_filter("note_words")
+def note_words(note: str) -> str:
+    return note_text(note)

@@ -79,19 +79,28 @@ def connection_panel():
 @admin_required
 def authorize():
     form = ConnectForm()
-    if not form.validate_on_submit():
-        return _render_page(connect_form=form, status=422)
-    try:
-        url = connect.start_authorization(
-            _setup(), current_user, form.environment.data, form.my_domain.data or ""
+    if form.validate_on_submit():
+        try:
+            url = connect.start_authorization(
+                _setup(), current_user, form.environment.data, form.my_domain.data or ""
+            )
+        except HostNotAllowed:
+            form.my_domain.errors.append(
+                _("Enter your org's My Domain, e.g. acme.my.salesforce.com (a Salesforce domain).")
+            )
+        else:
+            db.session.commit()
+            return redirect(url, code=303)
+    if request.form.get("popup") == "1":
+        # Posted into the OAuth popup: it hands the error to the page that opened it and
+        # closes, and that page shows it at the field.
+        field = next((f for f in form if f.errors), form.my_domain)
+        response = _callback_page(
+            "invalid", field.errors[0] if field.errors else "", field=field.id
         )
-    except HostNotAllowed:
-        form.my_domain.errors.append(
-            _("Enter your org's My Domain, e.g. acme.my.salesforce.com (a Salesforce domain).")
-        )
-        return _render_page(connect_form=form, status=422)
-    db.session.commit()
-    return redirect(url, code=303)
+        response.status_code = 422
+        return response
+    return _render_page(connect_form=form, status=422)
 
 
 @bp.route("/salesforce/callback")
@@ -133,13 +142,14 @@ def _connected_message(connection) -> str:
     )
 
 
-def _callback_page(status: str, message: str, detail: str = "", switch=None):
+def _callback_page(status: str, message: str, detail: str = "", switch=None, field: str = ""):
     response = make_response(
         render_template(
             "integrations/callback.html",
             status=status,
             message=message,
             detail=detail,
+            field=field,
             switch=switch,
             waiting=_waiting_for_other_org() if switch else 0,
             action_form=EmptyForm(),

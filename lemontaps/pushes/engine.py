@@ -52,6 +52,7 @@ from lemontaps.services.mapping import (
     MAPPED_FIELDS,
     MappedRecord,
     MappingFailure,
+    email_key,
     map_contact,
 )
 from lemontaps.services.salesforce_connect import (
@@ -89,7 +90,7 @@ class Pending:
 
     @property
     def email_key(self) -> str:
-        return (self.contact.email or "").strip().lower()
+        return email_key(self.contact.email)
 
 
 class StopBatch(Exception):
@@ -521,11 +522,15 @@ class _Batch:
             match_lead = lookups.leads.get(key) if key else None
             if match_contact or match_lead:
                 # A match on both names the Contact.
-                kind, match = ("Contact", match_contact) if match_contact else ("Lead", match_lead)
+                kind, match, reason = (
+                    ("Contact", match_contact, "duplicate_contact")
+                    if match_contact
+                    else ("Lead", match_lead, "duplicate_lead")
+                )
                 states.settle(
                     entry.item,
                     ExportState.DUPLICATE,
-                    f"duplicate_{kind.lower()}",
+                    reason,
                     sf_object=kind,
                     sf_id=match["Id"],
                     org_id=self.connection.org_id,

@@ -21,6 +21,10 @@ REASONS = {
     "already_being_pushed": _l("Already being pushed by another push."),
     "deleted_before_export": _l("Deleted before export."),
     "not_allowed": _l("Pushing is not allowed for this user any more."),
+    "automatic_off": _l("Not pushed: automatic export was switched off before it was sent."),
+    "org_changed_dropped": _l(
+        "Not pushed: the Salesforce org changed and an admin dropped the waiting contacts."
+    ),
     # waiting
     "not_connected": _l("Waiting: no Salesforce org is connected."),
     "needs_reconnect": _l("Waiting: Salesforce needs to be reconnected by an admin."),
@@ -113,3 +117,21 @@ def reason_hint(code: str | None) -> str:
     if code in REASONS or code in HINTS:
         return str(HINTS.get(code, ""))
     return str(HINTS["salesforce_refused"])
+
+
+# Notes on an exported record: what the mapping changed on the way (see services.mapping).
+NOTES = {
+    "country_not_recognised": _l(
+        "Salesforce's country list has no such country, so the country is in the description."
+    ),
+    "not_sent": _l("%(field)s was not sent: Salesforce does not accept its value."),
+}
+
+
+def note_text(note: str) -> str:
+    """A note code ("country_not_recognised", "not_sent:Salutation") in words."""
+    code, _sep, field = note.partition(":")
+    text = NOTES.get(code)
+    if text is None:
+        return str(_l("Salesforce accepted the record with a change."))
+    return str(text) % {"field": field} if "%(field)s" in str(text) else str(text)

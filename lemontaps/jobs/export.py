@@ -10,7 +10,7 @@ from flask import current_app
 from lemontaps.exports.models import ExportState, Push, PushItem, PushKind, PushStatus
 from lemontaps.extensions import db
 from lemontaps.integrations.models import IntegrationSettings, PushPermission
-from lemontaps.jobs import EMAILS, EXPORTS, enqueue
+from lemontaps.jobs import EXPORTS, enqueue
 from lemontaps.jobs.context import job_session
 from lemontaps.models import User
 from lemontaps.services import push_engine, pushes
@@ -101,6 +101,6 @@ def after_batch(push_id: int) -> None:
     if push is not None and pushes.finish_if_settled(push):
         db.session.commit()
         if push.kind == PushKind.MANUAL.value and push.mail_sent_at is None:
-            from lemontaps.jobs.email import send_push_summary
+            from lemontaps.jobs.email import enqueue_push_summary
 
-            enqueue(EMAILS, send_push_summary, push_id, job_id=f"mail-push-{push_id}")
+            enqueue_push_summary(push_id)

@@ -18,7 +18,6 @@ from flask import current_app
 from lemontaps.exports.models import ExportState, Push, PushItem, PushKind, PushStatus
 from lemontaps.extensions import db
 from lemontaps.integrations.models import ConnectionStatus, SalesforceConnection
-from lemontaps.jobs import EMAILS, enqueue
 from lemontaps.models import utcnow
 from lemontaps.services import pushes
 
@@ -108,12 +107,13 @@ def _enqueue_unsettled(force: set[int]) -> int:
 
 
 def _mail_finished(now) -> int:
-    from lemontaps.jobs.email import send_push_summary
+    from lemontaps.jobs.email import enqueue_push_summary
 
     candidates = db.session.scalars(
         sa.select(Push).where(
             Push.kind == PushKind.MANUAL.value,
             Push.mail_sent_at.is_(None),
+            Push.mail_failed_at.is_(None),  # given up after its retries: shown on the push
             Push.started_by_id.is_not(None),
         )
     ).all()
@@ -125,11 +125,9 @@ def _mail_finished(now) -> int:
         if active == 0 and waiting == 0:
             pushes.finish_if_settled(push)
             db.session.commit()
-            enqueue(EMAILS, send_push_summary, push.id, job_id=f"mail-push-{push.id}")
-            sent += 1
+            sent += enqueue_push_summary(push.id) is not None
         elif active == 0 and waiting and _settled_long_ago(push.id, now):
-            enqueue(EMAILS, send_push_summary, push.id, waiting, job_id=f"mail-push-{push.id}")
-            sent += 1
+            sent += enqueue_push_summary(push.id, waiting) is not None
     return sent
 
 
@@ -152,20 +150,17 @@ def _retry_revocations() -> int:
 
 def notify_reconnect_needed(account_id: int | None = None) -> int:
     """Enqueue the one "please reconnect" mail per connection that lost its refresh token."""
-    from lemontaps.jobs.email import send_reconnect_mails
+    from lemontaps.jobs.email import enqueue_reconnect_mails
 
     query = sa.select(SalesforceConnection).where(
         SalesforceConnection.status == ConnectionStatus.NEEDS_RECONNECT.value,
         SalesforceConnection.reconnect_mail_sent_at.is_(None),
+        SalesforceConnection.reconnect_mail_error.is_(None),
     )
     if account_id is not None:
         query = query.where(SalesforceConnection.account_id == account_id)
     connections = db.session.scalars(query).all()
-    for connection in connections:
-        enqueue(
-            EMAILS, send_reconnect_mails, connection.id, job_id=f"mail-reconnect-{connection.id}"
-        )
-    return len(connections)
+    return sum(enqueue_reconnect_mails(c.id) is not None for c in connections)
 
 
 def resume_account(account_id: int) -> int:

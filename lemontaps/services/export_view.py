@@ -308,7 +308,10 @@ class PushBar:
     @property
     def token(self) -> str:
         keys = ("exported", "duplicate", "failed", "skipped", "waiting")
-        return ".".join(str(self.counts.get(k, 0)) for k in keys) + f".{self.done}.{self.total}"
+        mail = ".m" if self.push.mail_failed_at else ""  # a mail given up redraws the bar
+        return (
+            ".".join(str(self.counts.get(k, 0)) for k in keys) + f".{self.done}.{self.total}{mail}"
+        )
 
 
 def _push_counts(push_ids: list[int]) -> dict[int, dict[str, int]]:

@@ -247,6 +247,7 @@ def settings(workdir, redis_server, smtp, emulator_urls, live_server, request):
         "PUSH_JOB_TIMEOUT": 20,
         "PUSH_STUCK_GRACE_SECONDS": 3,
         "SWEEP_INTERVAL_SECONDS": 1,
+        "MAIL_RETRY_INTERVALS": "2,5,10",  # scaled down like the timeouts above
     }
 
 

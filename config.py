@@ -42,6 +42,9 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Lemontaps <no-reply@lemontaps.test>")
     MAIL_SUPPRESS_SEND = _env("MAIL_SUPPRESS_SEND", "false").lower() == "true"
+    # Seconds between the attempts of a failing mail job (one retry per value); after the
+    # last one the mail is given up and shown on the push.
+    MAIL_RETRY_INTERVALS = _env("MAIL_RETRY_INTERVALS", "60,300,1800,7200")
 
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ("en", "de")
@@ -130,7 +133,6 @@ class TestingConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = False
-    SERVER_NAME = "localhost"
     BASE_URL = "http://localhost"
     SESSION_COOKIE_NAME = "lemontaps_session"
     SESSION_COOKIE_SECURE = False

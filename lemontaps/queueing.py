@@ -9,7 +9,7 @@ import logging
 
 from flask import Flask, current_app
 from redis import Redis
-from rq import Queue
+from rq import Callback, Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
 from rq.utils import import_attribute
@@ -86,17 +86,30 @@ LIVE_STATUSES = {"queued", "started", "deferred", "scheduled"}
 
 
 def enqueue(
-    queue: str, func, *args, job_id: str | None = None, replace_live: bool = False, **kwargs
+    queue: str,
+    func,
+    *args,
+    job_id: str | None = None,
+    replace_live: bool = False,
+    keep_failed: bool = False,
+    retry: Retry | None = None,
+    on_failure: str | None = None,
+    **kwargs,
 ) -> str | None:
     """Enqueue once: a job id that is queued or running is not added again; a finished or
     failed one with the same id is replaced (the database says there is work left).
     `replace_live` replaces even a "started" one: its worker was killed (RQ notices only at
-    its next maintenance, minutes later)."""
+    its next maintenance, minutes later). `keep_failed` leaves a failed job alone: it was
+    given up after its retries and stays in RQ's failed registry for an admin to look at.
+    `on_failure` is the dotted name of RQ's failure callback, called after every attempt."""
     q = get_queue(queue)
     if job_id is not None:
         existing = q.fetch_job(job_id)
         if existing is not None:
-            if existing.get_status(refresh=True) in LIVE_STATUSES and not replace_live:
+            status = existing.get_status(refresh=True)
+            if status in LIVE_STATUSES and not replace_live:
+                return None
+            if keep_failed and status != "finished":
                 return None
             existing.delete()
     try:
@@ -108,10 +121,26 @@ def enqueue(
             unique=job_id is not None,
             result_ttl=600,
             failure_ttl=7 * 24 * 3600,
+            retry=retry,
+            on_failure=Callback(on_failure) if on_failure else None,
         )
     except DuplicateJobError:
         return None
     return job.id
+
+
+def retry_intervals(value) -> list[int]:
+    """MAIL_RETRY_INTERVALS: "60,300" from the environment, or a list."""
+    if isinstance(value, str):
+        value = value.replace(" ", "").split(",")
+    elif isinstance(value, int):
+        value = [value]
+    return [int(v) for v in value if str(v).strip()]
+
+
+def mail_retry() -> Retry | None:
+    intervals = retry_intervals(current_app.config["MAIL_RETRY_INTERVALS"])
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
 
 
 def enqueue_safely(func, *args) -> None:

@@ -1,11 +1,12 @@
 """Manual and automatic pushes through the web and the RQ jobs (inline queue in these tests)."""
 
 import re
+import smtplib
 
 import pytest
 import sqlalchemy as sa
 
-from lemontaps.extensions import db
+from lemontaps.extensions import db, mail
 from lemontaps.jobs.email import send_push_summary
 from lemontaps.jobs.export import run_push_batch
 from lemontaps.jobs.sweeper import sweep
@@ -20,6 +21,7 @@ from lemontaps.models import (
     utcnow,
 )
 from lemontaps.pushes import states
+from lemontaps.queueing import EMAILS, get_queue
 from tests.factories import admin_of, login, make_contact, make_user
 from tests.salesforce_helpers import connect_account, control
 
@@ -255,3 +257,28 @@ def test_sweeper_requeues_lost_and_stuck_work(app, account_a, org):
     stats = sweep()
     assert stats["unstuck"] == 1
     assert state_of(lost) == "exported" and state_of(stuck) == "exported"
+
+
+def test_a_summary_mail_that_cannot_be_sent_is_given_up_and_shown_on_the_push(
+    app, account_a, org, admin, outbox, monkeypatch
+):
+    def smtp_down(message):
+        raise smtplib.SMTPConnectError(421, "mail.acme.test: Dienst nicht verfügbar")
+
+    monkeypatch.setattr(mail, "send", smtp_down)
+    a = make_contact(admin_of(account_a), first_name="Jürgen", last_name="O'Neil", company="X")
+    admin.post("/exports/push", data={"contact_ids": [a.id]})
+    assert state_of(a) == "exported"
+    push = db.session.scalar(sa.select(Push))
+    assert push.mail_sent_at is None and push.mail_failed_at is not None
+    assert "Dienst nicht verfügbar" in push.mail_error
+    page = admin.get(f"/contacts/?push={push.id}").get_data(as_text=True)
+    assert "Summary e-mail not sent: SMTPConnectError: (421" in page
+    registry = get_queue(EMAILS).failed_job_registry
+    assert f"mail-push-{push.id}" in registry.get_job_ids()
+
+    monkeypatch.undo()  # the mail server is back; a given-up mail is not sent again
+    sweep()
+    sweep()
+    assert [m for m in outbox if "Salesforce push finished" in m.subject] == []
+    assert f"mail-push-{push.id}" in registry.get_job_ids()  # its trace is kept

@@ -26,9 +26,8 @@ def sweep() -> dict[str, int]:
     summaries = recovery.summaries_due(now)
     db.session.commit()
     stats["enqueued"] = enqueue_queued_pushes(force=unstuck)
-    for push_id, still_waiting in summaries:
-        dispatch.enqueue_push_summary(push_id, still_waiting)
-    stats["mails"] = len(summaries) + notify_reconnect_needed()
+    mails = sum(dispatch.enqueue_push_summary(*due) is not None for due in summaries)
+    stats["mails"] = mails + notify_reconnect_needed()
     stats["revocations"] = retry_pending_revocations(current_app.extensions["salesforce"])
     db.session.commit()
     return stats
@@ -48,9 +47,7 @@ def enqueue_queued_pushes(force: set[int]) -> int:
 def notify_reconnect_needed(account_id: int | None = None) -> int:
     """Enqueue the one "please reconnect" mail per connection that lost its refresh token."""
     connection_ids = recovery.connections_awaiting_reconnect_mail(account_id)
-    for connection_id in connection_ids:
-        dispatch.enqueue_reconnect_mails(connection_id)
-    return len(connection_ids)
+    return sum(dispatch.enqueue_reconnect_mails(c) is not None for c in connection_ids)
 
 
 def resume_account(account_id: int) -> int:

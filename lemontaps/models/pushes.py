@@ -63,6 +63,9 @@ class Push(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
     finished_at: Mapped[datetime | None]
     mail_sent_at: Mapped[datetime | None]
+    # The summary mail was given up after its retries; the push's bar shows why.
+    mail_failed_at: Mapped[datetime | None]
+    mail_error: Mapped[str | None] = mapped_column(sa.String(255))
     dismissed_at: Mapped[datetime | None]
 
     started_by: Mapped[User | None] = relationship()

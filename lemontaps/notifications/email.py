@@ -2,8 +2,9 @@
 
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Message
@@ -15,9 +16,13 @@ log = logging.getLogger(__name__)
 
 
 def external_url(endpoint: str, **values) -> str:
-    # Links in e-mails use the configured BASE_URL, never the request's Host header.
-    path = url_for(endpoint, _external=False, **values)
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    """An absolute link from the configured BASE_URL, in any process: a web request (never
+    its Host header), a worker's job or the CLI; no request context or SERVER_NAME needed."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def send_templated(user: User, subject: str, template: str, **context) -> None:

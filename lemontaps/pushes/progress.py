@@ -306,7 +306,10 @@ class _Counted:
     @property
     def token(self) -> str:
         keys = ("exported", "duplicate", "failed", "skipped", "waiting")
-        return ".".join(str(self.counts.get(k, 0)) for k in keys) + f".{self.done}.{self.total}"
+        mail = ".m" if self.push.mail_failed_at else ""  # a mail given up redraws the bar
+        return (
+            ".".join(str(self.counts.get(k, 0)) for k in keys) + f".{self.done}.{self.total}{mail}"
+        )
 
 
 @dataclass

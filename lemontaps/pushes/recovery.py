@@ -95,6 +95,7 @@ def summaries_due(now: datetime) -> list[tuple[int, int]]:
         sa.select(Push).where(
             Push.kind == PushKind.MANUAL.value,
             Push.mail_sent_at.is_(None),
+            Push.mail_failed_at.is_(None),  # given up after its retries: shown on the push
             Push.started_by_id.is_not(None),
         )
     ).all()
@@ -125,6 +126,7 @@ def connections_awaiting_reconnect_mail(account_id: int | None = None) -> list[i
     query = sa.select(SalesforceConnection.id).where(
         SalesforceConnection.status == ConnectionStatus.NEEDS_RECONNECT.value,
         SalesforceConnection.reconnect_mail_sent_at.is_(None),
+        SalesforceConnection.reconnect_mail_error.is_(None),
     )
     if account_id is not None:
         query = query.where(SalesforceConnection.account_id == account_id)

@@ -276,6 +276,7 @@ def apply_connection(setup, http, user: User, new: dict) -> SalesforceConnection
     connection.connected_at = utcnow()
     connection.needs_reconnect_since = None
     connection.reconnect_mail_sent_at = None
+    connection.reconnect_mail_error = None
     connection.token_error = None
     connection.api_used, connection.api_limit = new["api_used"], new["api_limit"]
     connection.api_checked_at = utcnow() if new["api_limit"] else None

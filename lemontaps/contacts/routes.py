@@ -3,8 +3,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lemontaps.contacts import bp
-from lemontaps.contacts.forms import ContactForm, EmptyForm, country_suggestions
+from lemontaps.contacts.forms import ContactForm, country_suggestions
 from lemontaps.extensions import db
+from lemontaps.forms import EmptyForm
 from lemontaps.htmx import is_htmx
 from lemontaps.models import Contact, ContactSource, User
 from lemontaps.pushes import automatic, progress

@@ -13,9 +13,9 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 
-from lemontaps.accounts.forms import EmptyForm
 from lemontaps.exports import bp
 from lemontaps.extensions import db
+from lemontaps.forms import EmptyForm
 from lemontaps.htmx import STOP_POLLING, hx_trigger, is_htmx, render_page_or_partial
 from lemontaps.models import Contact, Push, PushItem, utcnow
 from lemontaps.pushes import progress

@@ -222,34 +222,20 @@ def filtered_page(
 
     Three queries whatever the account's size: the page (met_by joined), the cells of its
     rows, and the grouped counts (which also give the page's total)."""
-    base = filtered_contacts(viewer, flt)
-    query = base.options(joinedload(Contact.met_by))
-    backwards = before is not None and after is None
-    if backwards:
-        query = query.where(contacts._beyond(before, sort, backwards=True))
-    elif after is not None:
-        query = query.where(contacts._beyond(after, sort))
-    rows = list(
-        db.session.scalars(query.order_by(*contacts._order(sort, backwards)).limit(page_size + 1))
-    )
-    has_more = len(rows) > page_size
-    rows = rows[:page_size]
-    if backwards:
-        rows.reverse()
-        has_prev, has_next = has_more, True
-    else:
-        has_prev, has_next = after is not None, has_more
     counts = filter_counts(viewer, flt)
     matching = counts[flt.state] if flt.state else counts["all"]
     limit = contacts.COUNT_LIMIT
-    page = ContactPage(
-        contacts=rows,
-        next_cursor=Cursor.of(rows[-1]) if has_next and rows else None,
-        prev_cursor=Cursor.of(rows[0]) if has_prev and rows else None,
-        total=min(matching, limit),
-        more=matching > limit,
+    page = contacts.keyset_page(
+        filtered_contacts(viewer, flt),
+        min(matching, limit),
+        matching > limit,
+        sort,
+        after,
+        before,
+        page_size,
     )
-    return FilteredPage(page, export_cells([c.id for c in rows], org_id), counts, matching)
+    cells = export_cells([c.id for c in page.contacts], org_id)
+    return FilteredPage(page, cells, counts, matching)
 
 
 def newest_contact_id() -> int:

@@ -25,6 +25,7 @@ from lemontaps.models import (
     PushStatus,
     User,
 )
+from lemontaps.pushes import states
 from lemontaps.services import contacts
 from lemontaps.services.contacts import ContactPage, Cursor, Sort
 
@@ -262,7 +263,7 @@ class PushBar:
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.counts.get(s.value, 0) for s in ExportState)
 
     @property
     def unsettled(self) -> int:
@@ -293,22 +294,8 @@ class PushBar:
         return ".".join(str(self.counts.get(k, 0)) for k in keys) + f".{self.done}.{self.total}"
 
 
-def _push_counts(push_ids: list[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = {pid: {} for pid in push_ids}
-    if not push_ids:
-        return counts
-    rows = db.session.execute(
-        sa.select(PushItem.push_id, PushItem.state, sa.func.count())
-        .where(PushItem.push_id.in_(push_ids))
-        .group_by(PushItem.push_id, PushItem.state)
-    )
-    for push_id, state, number in rows:
-        counts[push_id][state] = number
-    return counts
-
-
 def _bars(pushes: list[Push]) -> list[PushBar]:
-    counts = _push_counts([p.id for p in pushes])
+    counts = states.counts_of_pushes([p.id for p in pushes])
     return [PushBar(p, counts[p.id]) for p in pushes]
 
 

@@ -26,6 +26,7 @@ from lemontaps.models import (
     SalesforceConnection,
 )
 from lemontaps.pushes import states
+from lemontaps.services.salesforce_connect import connection_for
 
 API_LIMIT_RECHECK = timedelta(minutes=15)
 UNAVAILABLE_RETRY = timedelta(minutes=5)
@@ -143,9 +144,7 @@ def resume_account(account_id: int, now: datetime) -> set[int]:
             PushItem.reason_code.in_(["not_connected", "needs_reconnect"]),
         )
     ).all()
-    connection = db.session.scalar(
-        sa.select(SalesforceConnection).where(SalesforceConnection.account_id == account_id)
-    )
+    connection = connection_for(account_id)
     resumed = [i for i in items if may_resume(i, i.push, connection, now)]
     for item in resumed:
         states.requeue(item)

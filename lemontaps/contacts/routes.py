@@ -1,4 +1,4 @@
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -6,7 +6,7 @@ from lemontaps.contacts import bp
 from lemontaps.contacts.forms import ContactForm, country_suggestions
 from lemontaps.extensions import db
 from lemontaps.forms import EmptyForm
-from lemontaps.htmx import is_htmx
+from lemontaps.htmx import render_page_or_partial
 from lemontaps.models import Contact, ContactSource, User
 from lemontaps.pushes import automatic, progress
 from lemontaps.pushes.permissions import user_may_push
@@ -69,35 +69,31 @@ def list_contacts():
         return page_url_for(**cursor)
 
     unsettled = any(c.unsettled for c in view.cells.values()) or any(not b.finished for b in bars)
-    template = "contacts/partials/table.html" if is_htmx() else "contacts/list.html"
-    response = make_response(
-        render_template(
-            template,
-            page=view.page,
-            cells=view.cells,
-            counts=view.counts,
-            matching=view.matching,
-            flt=flt,
-            push=push,
-            bars=bars,
-            may_push=user_may_push(current_user),
-            mode="active" if unsettled else "idle",
-            since=progress.newest_contact_id(),
-            q=args["q"],
-            sort=args["sort"],
-            sorts=[
-                (contacts.Sort.NEWEST, _("Met on, newest first")),
-                (contacts.Sort.OLDEST, _("Met on, oldest first")),
-            ],
-            page_url=page_url,
-            page_url_for=page_url_for,
-            current_page_url=page_url_for(
-                after=after.token() if after else None, before=before.token() if before else None
-            ),
-        )
+    return render_page_or_partial(
+        "contacts/partials/table.html",
+        "contacts/list.html",
+        page=view.page,
+        cells=view.cells,
+        counts=view.counts,
+        matching=view.matching,
+        flt=flt,
+        push=push,
+        bars=bars,
+        may_push=user_may_push(current_user),
+        mode="active" if unsettled else "idle",
+        since=progress.newest_contact_id(),
+        q=args["q"],
+        sort=args["sort"],
+        sorts=[
+            (contacts.Sort.NEWEST, _("Met on, newest first")),
+            (contacts.Sort.OLDEST, _("Met on, oldest first")),
+        ],
+        page_url=page_url,
+        page_url_for=page_url_for,
+        current_page_url=page_url_for(
+            after=after.token() if after else None, before=before.token() if before else None
+        ),
     )
-    response.headers["Vary"] = "HX-Request"  # the partial for htmx, the page otherwise
-    return response
 
 
 def _prepare_form(form: ContactForm, contact: Contact | None = None) -> ContactForm:

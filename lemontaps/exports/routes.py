@@ -16,7 +16,13 @@ from werkzeug.datastructures import MultiDict
 from lemontaps.exports import bp
 from lemontaps.extensions import db
 from lemontaps.forms import EmptyForm
-from lemontaps.htmx import STOP_POLLING, hx_trigger, is_htmx, render_page_or_partial
+from lemontaps.htmx import (
+    STOP_POLLING,
+    hx_trigger,
+    is_htmx,
+    render_page_or_partial,
+    varies_on_htmx,
+)
 from lemontaps.models import Contact, Push, PushItem, utcnow
 from lemontaps.pushes import progress
 from lemontaps.pushes.dispatch import enqueue_push
@@ -265,9 +271,7 @@ def dismiss_push(push_id: int):
     push.dismissed_at = push.dismissed_at or utcnow()
     db.session.commit()
     if is_htmx():
-        response = make_response("")  # the bar swaps itself out
-        response.headers["Vary"] = "HX-Request"
-        return response
+        return varies_on_htmx(make_response(""))  # the bar swaps itself out
     return redirect(url_for("contacts.list_contacts"))
 
 
@@ -294,9 +298,7 @@ def poll():
     next_mode = "active" if answer.active else "idle"
     status = STOP_POLLING if (mode == "active" and not answer.active) else 200
     if answer.empty and next_mode == mode:
-        response = make_response("", 204)  # nothing changed: htmx swaps nothing
-        response.headers["Vary"] = "HX-Request"
-        return response
+        return varies_on_htmx(make_response("", 204))  # nothing changed: htmx swaps nothing
     response = render_page_or_partial(
         "exports/partials/poll.html",
         answer=answer,

@@ -331,11 +331,6 @@ def record_url(connection, sf_id: str | None, org_id: str | None = None) -> str 
 
 
 @bp.app_template_global()
-def list_url(**params) -> str:
-    return url_for("contacts.list_contacts", **{k: v for k, v in params.items() if v})
-
-
-@bp.app_template_global()
 def org_label(connection) -> str:
     return urlsplit(connection.instance_url).netloc if connection else ""
 

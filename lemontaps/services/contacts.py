@@ -124,10 +124,6 @@ class ContactPage:
     total: int
     more: bool
 
-    @property
-    def is_first(self) -> bool:
-        return self.prev_cursor is None
-
 
 def _order(sort: Sort, backwards: bool = False):
     descending = (sort is Sort.NEWEST) != backwards

@@ -28,7 +28,7 @@ from lemontaps.pushes import progress
 from lemontaps.pushes.dispatch import enqueue_push
 from lemontaps.pushes.permissions import user_may_push
 from lemontaps.pushes.reasons import reason_hint, reason_text
-from lemontaps.pushes.start import PushRefused, start_manual_push
+from lemontaps.pushes.start import PushRefused, refusal, start_manual_push
 from lemontaps.queueing import enqueue_safely
 from lemontaps.services import contacts
 from lemontaps.services.salesforce_connect import connection_for
@@ -102,14 +102,8 @@ def _refusal(code: str) -> dict:
 
 def _dialog_refusal() -> dict | None:
     """The reason a push would be refused now (checked again when it starts)."""
-    if not user_may_push(current_user):
-        return _refusal("not_allowed")
-    connection = connection_for(current_user.account_id)
-    if connection is None:
-        return _refusal("not_connected")
-    if not connection.connected:
-        return _refusal("needs_reconnect")
-    return None
+    code = refusal(current_user)
+    return _refusal(code) if code else None
 
 
 def _target_object() -> str:

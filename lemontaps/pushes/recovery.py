@@ -136,10 +136,8 @@ def resume_account(account_id: int, now: datetime) -> set[int]:
     """After (re)connecting: the account's contacts waiting for a connection go again at
     once. Returns the pushes to enqueue."""
     items = db.session.scalars(
-        sa.select(PushItem)
-        .join(Push)
-        .where(
-            Push.account_id == account_id,
+        states.account_items(
+            account_id,
             PushItem.state == ExportState.WAITING.value,
             PushItem.reason_code.in_(["not_connected", "needs_reconnect"]),
         )

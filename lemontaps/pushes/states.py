@@ -162,6 +162,15 @@ def queued_item_ids(push_id: int) -> list[int]:
     )
 
 
+def account_items(account_id: int, *conditions) -> sa.Select:
+    """The account's push items that meet `conditions` (on PushItem and Push)."""
+    return (
+        sa.select(PushItem)
+        .join(Push, PushItem.push_id == Push.id)
+        .where(Push.account_id == account_id, *conditions)
+    )
+
+
 def batches(item_ids: list[int], size: int = BATCH_SIZE) -> list[list[int]]:
     return [item_ids[i : i + size] for i in range(0, len(item_ids), size)]
 

@@ -155,6 +155,15 @@ def _save(form: ContactForm, contact: Contact | None):
     return contact
 
 
+def _submit(form: ContactForm, contact: Contact | None):
+    """Save a valid form and show the contact; the form again with its errors otherwise."""
+    saved = _save(form, contact) if form.validate_on_submit() else None
+    if saved is None:
+        return _render_form(form, contact, 422)
+    flash(_("Contact saved."), "success")
+    return redirect(url_for("contacts.view_contact", contact_id=saved.id))
+
+
 @bp.route("/new")
 @login_required
 def new_contact():
@@ -164,14 +173,7 @@ def new_contact():
 @bp.route("/new", methods=["POST"])
 @login_required
 def create_contact():
-    form = _prepare_form(ContactForm())
-    if not form.validate_on_submit():
-        return _render_form(form, None, 422)
-    contact = _save(form, None)
-    if contact is None:
-        return _render_form(form, None, 422)
-    flash(_("Contact saved."), "success")
-    return redirect(url_for("contacts.view_contact", contact_id=contact.id))
+    return _submit(_prepare_form(ContactForm()), None)
 
 
 @bp.route("/<int:contact_id>")
@@ -192,11 +194,7 @@ def edit_contact(contact_id: int):
 @login_required
 def update_contact(contact_id: int):
     contact = _contact_or_404(contact_id)
-    form = _prepare_form(ContactForm(), contact)
-    if not form.validate_on_submit() or _save(form, contact) is None:
-        return _render_form(form, contact, 422)
-    flash(_("Contact saved."), "success")
-    return redirect(url_for("contacts.view_contact", contact_id=contact.id))
+    return _submit(_prepare_form(ContactForm(), contact), contact)
 
 
 @bp.route("/<int:contact_id>/delete")

@@ -67,11 +67,8 @@ class ListFilter:
 
 
 def visible_pushes(viewer: User) -> sa.Select:
-    """Admins see every push of their account (automatic ones too), end users their own."""
-    query = sa.select(Push).where(Push.account_id == viewer.account_id)
-    if not viewer.is_admin:
-        query = query.where(Push.started_by_id == viewer.id)
-    return query
+    """End users see the pushes they started (admins the automatic ones too)."""
+    return contacts.visible_rows(viewer, Push, Push.started_by_id)
 
 
 def get_visible_push(viewer: User, push_id: int) -> Push | None:

@@ -67,12 +67,17 @@ class ContactRuleError(Exception):
         self.code = code
 
 
-def visible_contacts(viewer: User) -> sa.Select:
-    """Admins see every contact of their account, end users only the contacts they met."""
-    query = sa.select(Contact).where(Contact.account_id == viewer.account_id)
+def visible_rows(viewer: User, model, owner: sa.ColumnElement) -> sa.Select:
+    """Admins see every row of their account, end users only the rows `owner` gives them."""
+    query = sa.select(model).where(model.account_id == viewer.account_id)
     if not viewer.is_admin:
-        query = query.where(Contact.met_by_id == viewer.id)
+        query = query.where(owner == viewer.id)
     return query
+
+
+def visible_contacts(viewer: User) -> sa.Select:
+    """End users see the contacts they met."""
+    return visible_rows(viewer, Contact, Contact.met_by_id)
 
 
 def get_visible_contact(viewer: User, contact_id: int) -> Contact | None:

@@ -152,7 +152,6 @@ class TestingConfig(Config):
     SALESFORCE_CLIENT_ID = "3MVG9LemontapsDemoClientId"
     SALESFORCE_CLIENT_SECRET = "lemontaps-demo-secret"
     TOKEN_ENCRYPTION_KEYS = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="
-    SALESFORCE_MODE = "emulator"
     MAIL_SUPPRESS_SEND = True
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8

@@ -4,15 +4,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from lemontaps.accounts import bp
-from lemontaps.accounts.forms import (
-    ChangePasswordForm,
-    EmptyForm,
-    InviteForm,
-    ProfileForm,
-    RoleForm,
-)
+from lemontaps.accounts.forms import ChangePasswordForm, InviteForm, ProfileForm, RoleForm
 from lemontaps.authz import admin_required
 from lemontaps.extensions import db
+from lemontaps.forms import EmptyForm
 from lemontaps.models import User
 from lemontaps.notifications import email as mails
 from lemontaps.services import api_tokens, users

@@ -1,11 +1,12 @@
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lemontaps.contacts import bp
-from lemontaps.contacts.forms import ContactForm, EmptyForm, country_suggestions
+from lemontaps.contacts.forms import ContactForm, country_suggestions
 from lemontaps.extensions import db
-from lemontaps.htmx import is_htmx
+from lemontaps.forms import EmptyForm
+from lemontaps.htmx import render_page_or_partial
 from lemontaps.models import Contact, ContactSource, User
 from lemontaps.pushes import automatic, progress
 from lemontaps.pushes.permissions import user_may_push
@@ -68,35 +69,31 @@ def list_contacts():
         return page_url_for(**cursor)
 
     unsettled = any(c.unsettled for c in view.cells.values()) or push_progress.active
-    template = "contacts/partials/table.html" if is_htmx() else "contacts/list.html"
-    response = make_response(
-        render_template(
-            template,
-            page=view.page,
-            cells=view.cells,
-            counts=view.counts,
-            matching=view.matching,
-            flt=flt,
-            push=push,
-            progress=push_progress,
-            may_push=user_may_push(current_user),
-            mode="active" if unsettled else "idle",
-            since=progress.newest_contact_id(),
-            q=args["q"],
-            sort=args["sort"],
-            sorts=[
-                (contacts.Sort.NEWEST, _("Met on, newest first")),
-                (contacts.Sort.OLDEST, _("Met on, oldest first")),
-            ],
-            page_url=page_url,
-            page_url_for=page_url_for,
-            current_page_url=page_url_for(
-                after=after.token() if after else None, before=before.token() if before else None
-            ),
-        )
+    return render_page_or_partial(
+        "contacts/partials/table.html",
+        "contacts/list.html",
+        page=view.page,
+        cells=view.cells,
+        counts=view.counts,
+        matching=view.matching,
+        flt=flt,
+        push=push,
+        progress=push_progress,
+        may_push=user_may_push(current_user),
+        mode="active" if unsettled else "idle",
+        since=progress.newest_contact_id(),
+        q=args["q"],
+        sort=args["sort"],
+        sorts=[
+            (contacts.Sort.NEWEST, _("Met on, newest first")),
+            (contacts.Sort.OLDEST, _("Met on, oldest first")),
+        ],
+        page_url=page_url,
+        page_url_for=page_url_for,
+        current_page_url=page_url_for(
+            after=after.token() if after else None, before=before.token() if before else None
+        ),
     )
-    response.headers["Vary"] = "HX-Request"  # the partial for htmx, the page otherwise
-    return response
 
 
 def _prepare_form(form: ContactForm, contact: Contact | None = None) -> ContactForm:
@@ -158,6 +155,15 @@ def _save(form: ContactForm, contact: Contact | None):
     return contact
 
 
+def _submit(form: ContactForm, contact: Contact | None):
+    """Save a valid form and show the contact; the form again with its errors otherwise."""
+    saved = _save(form, contact) if form.validate_on_submit() else None
+    if saved is None:
+        return _render_form(form, contact, 422)
+    flash(_("Contact saved."), "success")
+    return redirect(url_for("contacts.view_contact", contact_id=saved.id))
+
+
 @bp.route("/new")
 @login_required
 def new_contact():
@@ -167,14 +173,7 @@ def new_contact():
 @bp.route("/new", methods=["POST"])
 @login_required
 def create_contact():
-    form = _prepare_form(ContactForm())
-    if not form.validate_on_submit():
-        return _render_form(form, None, 422)
-    contact = _save(form, None)
-    if contact is None:
-        return _render_form(form, None, 422)
-    flash(_("Contact saved."), "success")
-    return redirect(url_for("contacts.view_contact", contact_id=contact.id))
+    return _submit(_prepare_form(ContactForm()), None)
 
 
 @bp.route("/<int:contact_id>")
@@ -198,11 +197,7 @@ def edit_contact(contact_id: int):
 @login_required
 def update_contact(contact_id: int):
     contact = _contact_or_404(contact_id)
-    form = _prepare_form(ContactForm(), contact)
-    if not form.validate_on_submit() or _save(form, contact) is None:
-        return _render_form(form, contact, 422)
-    flash(_("Contact saved."), "success")
-    return redirect(url_for("contacts.view_contact", contact_id=contact.id))
+    return _submit(_prepare_form(ContactForm(), contact), contact)
 
 
 @bp.route("/<int:contact_id>/delete")

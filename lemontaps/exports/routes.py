@@ -13,16 +13,22 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 
-from lemontaps.accounts.forms import EmptyForm
 from lemontaps.exports import bp
 from lemontaps.extensions import db
-from lemontaps.htmx import STOP_POLLING, hx_trigger, is_htmx, render_page_or_partial
+from lemontaps.forms import EmptyForm
+from lemontaps.htmx import (
+    STOP_POLLING,
+    hx_trigger,
+    is_htmx,
+    render_page_or_partial,
+    varies_on_htmx,
+)
 from lemontaps.models import Contact, Push, PushItem, utcnow
 from lemontaps.pushes import progress
 from lemontaps.pushes.dispatch import enqueue_push
 from lemontaps.pushes.permissions import user_may_push
 from lemontaps.pushes.reasons import note_text, reason_hint, reason_text
-from lemontaps.pushes.start import PushRefused, start_manual_push
+from lemontaps.pushes.start import PushRefused, refusal, start_manual_push
 from lemontaps.queueing import enqueue_safely
 from lemontaps.services import contacts
 from lemontaps.services.salesforce_connect import connection_for
@@ -96,14 +102,8 @@ def _refusal(code: str) -> dict:
 
 def _dialog_refusal() -> dict | None:
     """The reason a push would be refused now (checked again when it starts)."""
-    if not user_may_push(current_user):
-        return _refusal("not_allowed")
-    connection = connection_for(current_user.account_id)
-    if connection is None:
-        return _refusal("not_connected")
-    if not connection.connected:
-        return _refusal("needs_reconnect")
-    return None
+    code = refusal(current_user)
+    return _refusal(code) if code else None
 
 
 def _target_object() -> str:
@@ -287,9 +287,7 @@ def dismiss_push(push_id: int):
     push.dismissed_at = push.dismissed_at or utcnow()
     db.session.commit()
     if is_htmx():
-        response = make_response("")  # the bar swaps itself out
-        response.headers["Vary"] = "HX-Request"
-        return response
+        return varies_on_htmx(make_response(""))  # the bar swaps itself out
     return redirect(url_for("contacts.list_contacts"))
 
 
@@ -349,9 +347,7 @@ def poll():
     next_mode = "active" if answer.active else "idle"
     status = STOP_POLLING if (mode == "active" and not answer.active) else 200
     if answer.empty and next_mode == mode:
-        response = make_response("", 204)  # nothing changed: htmx swaps nothing
-        response.headers["Vary"] = "HX-Request"
-        return response
+        return varies_on_htmx(make_response("", 204))  # nothing changed: htmx swaps nothing
     response = render_page_or_partial(
         "exports/partials/poll.html",
         answer=answer,
@@ -381,11 +377,6 @@ def record_url(connection, sf_id: str | None, org_id: str | None = None) -> str 
     if org_id and org_id != connection.org_id:
         return None
     return f"{connection.instance_url.rstrip('/')}/{sf_id}"
-
-
-@bp.app_template_global()
-def list_url(**params) -> str:
-    return url_for("contacts.list_contacts", **{k: v for k, v in params.items() if v})
 
 
 @bp.app_template_global()

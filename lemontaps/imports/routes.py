@@ -4,8 +4,8 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from lemontaps.authz import admin_required
-from lemontaps.contacts.forms import EmptyForm
 from lemontaps.extensions import db
+from lemontaps.forms import EmptyForm
 from lemontaps.imports import bp
 from lemontaps.pushes import automatic
 from lemontaps.services import csv_import as importer

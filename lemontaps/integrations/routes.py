@@ -11,9 +11,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lemontaps.accounts.forms import EmptyForm
 from lemontaps.authz import admin_required
 from lemontaps.extensions import db
+from lemontaps.forms import EmptyForm
 from lemontaps.htmx import render_page_or_partial
 from lemontaps.integrations import bp
 from lemontaps.integrations.forms import ConnectForm, SettingsForm

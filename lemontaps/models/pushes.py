@@ -56,8 +56,6 @@ class Push(db.Model):
     # Kept from the moment the push started, whatever the settings say later.
     target_object: Mapped[str] = mapped_column(sa.String(16))
     org_id: Mapped[str | None] = mapped_column(sa.String(18))
-    mapping_version: Mapped[int | None]
-    campaign_id: Mapped[str | None] = mapped_column(sa.String(18))
     status: Mapped[str] = mapped_column(sa.String(16), default=PushStatus.QUEUED.value)
     total: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())

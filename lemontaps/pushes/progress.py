@@ -27,6 +27,7 @@ from lemontaps.models import (
     User,
     utcnow,
 )
+from lemontaps.pushes import states
 from lemontaps.services import contacts, mapping
 from lemontaps.services.contacts import ContactPage, Cursor, Sort
 
@@ -72,11 +73,8 @@ class ListFilter:
 
 
 def visible_pushes(viewer: User) -> sa.Select:
-    """Admins see every push of their account (automatic ones too), end users their own."""
-    query = sa.select(Push).where(Push.account_id == viewer.account_id)
-    if not viewer.is_admin:
-        query = query.where(Push.started_by_id == viewer.id)
-    return query
+    """End users see the pushes they started (admins the automatic ones too)."""
+    return contacts.visible_rows(viewer, Push, Push.started_by_id)
 
 
 def get_visible_push(viewer: User, push_id: int) -> Push | None:
@@ -228,34 +226,20 @@ def filtered_page(
 
     Three queries whatever the account's size: the page (met_by joined), the cells of its
     rows, and the grouped counts (which also give the page's total)."""
-    base = filtered_contacts(viewer, flt)
-    query = base.options(joinedload(Contact.met_by))
-    backwards = before is not None and after is None
-    if backwards:
-        query = query.where(contacts._beyond(before, sort, backwards=True))
-    elif after is not None:
-        query = query.where(contacts._beyond(after, sort))
-    rows = list(
-        db.session.scalars(query.order_by(*contacts._order(sort, backwards)).limit(page_size + 1))
-    )
-    has_more = len(rows) > page_size
-    rows = rows[:page_size]
-    if backwards:
-        rows.reverse()
-        has_prev, has_next = has_more, True
-    else:
-        has_prev, has_next = after is not None, has_more
     counts = filter_counts(viewer, flt)
     matching = counts[flt.state] if flt.state else counts["all"]
     limit = contacts.COUNT_LIMIT
-    page = ContactPage(
-        contacts=rows,
-        next_cursor=Cursor.of(rows[-1]) if has_next and rows else None,
-        prev_cursor=Cursor.of(rows[0]) if has_prev and rows else None,
-        total=min(matching, limit),
-        more=matching > limit,
+    page = contacts.keyset_page(
+        filtered_contacts(viewer, flt),
+        min(matching, limit),
+        matching > limit,
+        sort,
+        after,
+        before,
+        page_size,
     )
-    return FilteredPage(page, export_cells([c.id for c in rows], org_id), counts, matching)
+    cells = export_cells([c.id for c in page.contacts], org_id)
+    return FilteredPage(page, cells, counts, matching)
 
 
 def newest_contact_id() -> int:
@@ -282,7 +266,7 @@ class _Counted:
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.counts.get(s.value, 0) for s in ExportState)
 
     @property
     def unsettled(self) -> int:
@@ -306,10 +290,7 @@ class _Counted:
     @property
     def token(self) -> str:
         keys = ("exported", "duplicate", "failed", "skipped", "waiting")
-        mail = ".m" if self.push.mail_failed_at else ""  # a mail given up redraws the bar
-        return (
-            ".".join(str(self.counts.get(k, 0)) for k in keys) + f".{self.done}.{self.total}{mail}"
-        )
+        return ".".join(str(self.counts.get(k, 0)) for k in keys) + f".{self.done}.{self.total}"
 
 
 @dataclass
@@ -320,6 +301,11 @@ class PushBar(_Counted):
     @property
     def automatic(self) -> bool:
         return self.push.kind == PushKind.AUTOMATIC.value
+
+    @property
+    def token(self) -> str:
+        mail = ".m" if self.push.mail_failed_at else ""  # a mail given up redraws the bar
+        return super().token + mail
 
 
 @dataclass
@@ -357,22 +343,8 @@ class Progress:
         return self.auto.token if self.auto else ""
 
 
-def _push_counts(push_ids: list[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = {pid: {} for pid in push_ids}
-    if not push_ids:
-        return counts
-    rows = db.session.execute(
-        sa.select(PushItem.push_id, PushItem.state, sa.func.count())
-        .where(PushItem.push_id.in_(push_ids))
-        .group_by(PushItem.push_id, PushItem.state)
-    )
-    for push_id, state, number in rows:
-        counts[push_id][state] = number
-    return counts
-
-
 def _bars(pushes: list[Push]) -> list[PushBar]:
-    counts = _push_counts([p.id for p in pushes])
+    counts = states.counts_of_pushes([p.id for p in pushes])
     return [PushBar(p, counts[p.id]) for p in pushes]
 
 

@@ -26,6 +26,7 @@ from lemontaps.models import (
     SalesforceConnection,
 )
 from lemontaps.pushes import states
+from lemontaps.services.salesforce_connect import connection_for
 
 API_LIMIT_RECHECK = timedelta(minutes=15)
 UNAVAILABLE_RETRY = timedelta(minutes=5)
@@ -137,17 +138,13 @@ def resume_account(account_id: int, now: datetime) -> set[int]:
     """After (re)connecting: the account's contacts waiting for a connection go again at
     once. Returns the pushes to enqueue."""
     items = db.session.scalars(
-        sa.select(PushItem)
-        .join(Push)
-        .where(
-            Push.account_id == account_id,
+        states.account_items(
+            account_id,
             PushItem.state == ExportState.WAITING.value,
             PushItem.reason_code.in_(["not_connected", "needs_reconnect"]),
         )
     ).all()
-    connection = db.session.scalar(
-        sa.select(SalesforceConnection).where(SalesforceConnection.account_id == account_id)
-    )
+    connection = connection_for(account_id)
     resumed = [i for i in items if may_resume(i, i.push, connection, now)]
     for item in resumed:
         states.requeue(item)

@@ -22,7 +22,7 @@ from lemontaps.models import (
     User,
 )
 from lemontaps.pushes import states
-from lemontaps.pushes.permissions import may_push
+from lemontaps.pushes.permissions import user_may_push
 from lemontaps.services.contacts import visible_contacts
 from lemontaps.services.salesforce_connect import connection_for, integration_settings
 
@@ -37,16 +37,23 @@ class PushRefused(Exception):
         self.code = code
 
 
-def check_can_push(user: User) -> IntegrationSettings:
-    settings = integration_settings(user.account_id)
-    if not may_push(user, settings):
-        raise PushRefused("not_allowed")
+def refusal(user: User) -> str | None:
+    """Why `user` may not push now (a PushRefused code), or None."""
+    if not user_may_push(user):
+        return "not_allowed"
     connection = connection_for(user.account_id)
     if connection is None:
-        raise PushRefused("not_connected")
+        return "not_connected"
     if not connection.connected:
-        raise PushRefused("needs_reconnect")
-    return settings
+        return "needs_reconnect"
+    return None
+
+
+def check_can_push(user: User) -> IntegrationSettings:
+    code = refusal(user)
+    if code is not None:
+        raise PushRefused(code)
+    return integration_settings(user.account_id)
 
 
 def start_manual_push(user: User, contact_query: sa.Select) -> Push:
@@ -127,10 +134,8 @@ def drop_waiting_automatic(account_id: int) -> int:
     """Switching to manual: automatic pushes not yet sent are dropped (contacts return to
     not exported)."""
     items = db.session.scalars(
-        sa.select(PushItem)
-        .join(Push)
-        .where(
-            Push.account_id == account_id,
+        states.account_items(
+            account_id,
             Push.kind == PushKind.AUTOMATIC.value,
             PushItem.state.in_([ExportState.QUEUED.value, ExportState.WAITING.value]),
         )
@@ -152,15 +157,11 @@ def repush_after_edit(contact: Contact) -> Push | None:
 
 
 def _other_org_items(account_id: int, org_id: str):
-    return (
-        sa.select(PushItem)
-        .join(Push, PushItem.push_id == Push.id)
-        .where(
-            Push.account_id == account_id,
-            Push.org_id.is_not(None),
-            Push.org_id != org_id,
-            PushItem.state.in_([s.value for s in UNSETTLED]),
-        )
+    return states.account_items(
+        account_id,
+        Push.org_id.is_not(None),
+        Push.org_id != org_id,
+        PushItem.state.in_([s.value for s in UNSETTLED]),
     )
 
 

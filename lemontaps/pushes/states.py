@@ -162,23 +162,40 @@ def queued_item_ids(push_id: int) -> list[int]:
     )
 
 
+def account_items(account_id: int, *conditions) -> sa.Select:
+    """The account's push items that meet `conditions` (on PushItem and Push)."""
+    return (
+        sa.select(PushItem)
+        .join(Push, PushItem.push_id == Push.id)
+        .where(Push.account_id == account_id, *conditions)
+    )
+
+
 def batches(item_ids: list[int], size: int = BATCH_SIZE) -> list[list[int]]:
     return [item_ids[i : i + size] for i in range(0, len(item_ids), size)]
 
 
-def push_counts(push_id: int) -> dict[str, int]:
+def counts_of_pushes(push_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Items of each push per state (every state, 0 when none), plus "already_in_salesforce":
+    the skipped ones Salesforce had already. One grouped query."""
+    empty = {state.value: 0 for state in ExportState} | {"already_in_salesforce": 0}
+    counts = {push_id: dict(empty) for push_id in push_ids}
+    if not push_ids:
+        return counts
     rows = db.session.execute(
-        sa.select(PushItem.state, PushItem.reason_code, sa.func.count())
-        .where(PushItem.push_id == push_id)
-        .group_by(PushItem.state, PushItem.reason_code)
+        sa.select(PushItem.push_id, PushItem.state, PushItem.reason_code, sa.func.count())
+        .where(PushItem.push_id.in_(push_ids))
+        .group_by(PushItem.push_id, PushItem.state, PushItem.reason_code)
     )
-    counts = {state.value: 0 for state in ExportState}
-    counts["already_in_salesforce"] = 0
-    for state, reason, number in rows:
+    for push_id, state, reason, number in rows:
         if state == ExportState.SKIPPED and reason == "already_in_salesforce":
-            counts["already_in_salesforce"] += number
-        counts[state] += number
+            counts[push_id]["already_in_salesforce"] += number
+        counts[push_id][state] += number
     return counts
+
+
+def push_counts(push_id: int) -> dict[str, int]:
+    return counts_of_pushes([push_id])[push_id]
 
 
 def finish_if_settled(push: Push) -> bool:

@@ -42,6 +42,9 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Lemontaps <no-reply@lemontaps.test>")
     MAIL_SUPPRESS_SEND = _env("MAIL_SUPPRESS_SEND", "false").lower() == "true"
+    # Seconds between the attempts of a failing mail job (one retry per value); after the
+    # last one the mail is given up and shown on the push.
+    MAIL_RETRY_INTERVALS = _env("MAIL_RETRY_INTERVALS", "60,300,1800,7200")
 
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ("en", "de")
@@ -114,6 +117,15 @@ class DemoConfig(DevelopmentConfig):
     # The emulator's demo org ships this External Client App (see salesforce_emulator/seed.py).
     SALESFORCE_CLIENT_ID = "3MVG9LemontapsDemoClientId"
     SALESFORCE_CLIENT_SECRET = "lemontaps-demo-secret"
+    # Every mail goes to the demo's own catcher (lemontaps/mail_catcher.py), never out.
+    MAIL_CATCHER_PORT = int(_env("MAIL_CATCHER_PORT", "8025"))
+    MAIL_CATCHER_FOLDER = str(BASE_DIR / "instance" / "mail")
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = MAIL_CATCHER_PORT
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_SUPPRESS_SEND = False
 
 
 class TestingConfig(Config):
@@ -121,7 +133,6 @@ class TestingConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = False
-    SERVER_NAME = "localhost"
     BASE_URL = "http://localhost"
     SESSION_COOKIE_NAME = "lemontaps_session"
     SESSION_COOKIE_SECURE = False
@@ -141,7 +152,6 @@ class TestingConfig(Config):
     SALESFORCE_CLIENT_ID = "3MVG9LemontapsDemoClientId"
     SALESFORCE_CLIENT_SECRET = "lemontaps-demo-secret"
     TOKEN_ENCRYPTION_KEYS = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="
-    SALESFORCE_MODE = "emulator"
     MAIL_SUPPRESS_SEND = True
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8

@@ -21,13 +21,12 @@ from simple_salesforce import Salesforce
 
 from config import TestingConfig
 from lemontaps import create_app
-from lemontaps.exports.models import PushKind
 from lemontaps.extensions import db
-from lemontaps.models import Contact
+from lemontaps.models import Contact, PushKind
+from lemontaps.pushes import states
+from lemontaps.pushes.engine import EngineOptions, run_batch
 from lemontaps.salesforce.soql import quote
 from lemontaps.services import contacts as contact_service
-from lemontaps.services import pushes
-from lemontaps.services.push_engine import EngineOptions, run_batch
 from salesforce_emulator.control import ControlClient
 from salesforce_emulator.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from salesforce_emulator.server import start_in_thread
@@ -61,10 +60,10 @@ def data_set(account, users, size: int, control: ControlClient, org_id: str) -> 
 
 def run_engine(app, account) -> float:
     contacts = list(db.session.scalars(sa.select(Contact).order_by(Contact.id)))
-    push = pushes.create_push(account.id, contacts, "Lead", None, PushKind.MANUAL, None)
+    push = states.create_push(account.id, contacts, "Lead", None, PushKind.MANUAL, None)
     db.session.commit()
     started = time.perf_counter()
-    for batch in pushes.batches(pushes.queued_item_ids(push.id)):
+    for batch in states.batches(states.queued_item_ids(push.id)):
         run_batch(app.extensions["salesforce"], push.id, batch, EngineOptions(sleep=lambda s: None))
     return time.perf_counter() - started
 

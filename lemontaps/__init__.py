@@ -29,7 +29,6 @@ def create_app(config_class: type | None = None) -> Flask:
     register_extensions(app)
     register_salesforce(app)
     register_jobs(app)
-    register_api_and_import(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -72,8 +71,7 @@ def register_extensions(app: Flask) -> None:
         parallelism=app.config["ARGON2_PARALLELISM"],
     )
     from lemontaps import auth_session  # noqa: F401  registers the user loader
-    from lemontaps.exports import models as _export_models  # noqa: F401  (tables)
-    from lemontaps.integrations import models as _integration_models  # noqa: F401  (tables)
+    from lemontaps import models as _models  # noqa: F401  registers every table
 
 
 def register_salesforce(app: Flask) -> None:
@@ -82,37 +80,26 @@ def register_salesforce(app: Flask) -> None:
     app.extensions["salesforce"] = build_salesforce_setup(app)
 
 
-def register_api_and_import(app: Flask) -> None:
-    from lemontaps.api import models as _api_models  # noqa: F401  (tables)
-    from lemontaps.imports import models as _import_models  # noqa: F401  (tables)
-
-
 def register_jobs(app: Flask) -> None:
-    from lemontaps.jobs import init_rq
+    from lemontaps.queueing import init_rq
 
     init_rq(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from lemontaps.accounts import bp as accounts_bp
-    from lemontaps.api import bp as api_bp
-    from lemontaps.auth import bp as auth_bp
-    from lemontaps.contacts import bp as contacts_bp
-    from lemontaps.exports import bp as exports_bp
-    from lemontaps.exports import routes as _export_routes  # noqa: F401
-    from lemontaps.imports import bp as imports_bp
-    from lemontaps.integrations import bp as integrations_bp
-    from lemontaps.integrations import routes as _integration_routes  # noqa: F401
-    from lemontaps.main import bp as main_bp
+    # An area's package holds only its Blueprint and its routes module attaches the views,
+    # so importing a package (for its forms, say) never pulls its views in with it.
+    from lemontaps.accounts import routes as accounts
+    from lemontaps.api import routes as api
+    from lemontaps.auth import routes as auth
+    from lemontaps.contacts import routes as contacts
+    from lemontaps.exports import routes as exports
+    from lemontaps.imports import routes as imports
+    from lemontaps.integrations import routes as integrations
+    from lemontaps.main import routes as main
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(contacts_bp)
-    app.register_blueprint(exports_bp)
-    app.register_blueprint(integrations_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(imports_bp)
+    for area in (main, auth, accounts, contacts, exports, integrations, api, imports):
+        app.register_blueprint(area.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

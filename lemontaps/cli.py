@@ -14,14 +14,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(retry_revocations_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(sweep_command)
-    register_emulator_command(app)
-
-
-def register_emulator_command(app: Flask) -> None:
-    # The only place the app touches the emulator package: an operator/demo command.
-    from salesforce_emulator.cli import sf_emulator_command
-
-    app.cli.add_command(sf_emulator_command, "sf-emulator")
 
 
 @click.command("create-account")
@@ -68,7 +60,14 @@ def run_demo_command(host: str, port: int) -> None:
     """Start the web app and its helper processes for the demo; Ctrl-C stops them all."""
     from lemontaps.demo_runner import run_demo
 
-    run_demo(host, port, current_app.config.get("EMULATOR_PORT", 8899))
+    config = current_app.config
+    run_demo(
+        host,
+        port,
+        config.get("EMULATOR_PORT", 8899),
+        config.get("MAIL_CATCHER_PORT", 8025),
+        config.get("MAIL_CATCHER_FOLDER", "instance/mail"),
+    )
 
 
 @click.command("retry-revocations")

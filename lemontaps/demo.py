@@ -13,7 +13,10 @@ from lemontaps.services.passwords import PasswordService
 
 DEMO_ACCOUNT = "Demo GmbH"
 DEMO_PASSWORD = "lemontaps-demo"
+# The emulator's demo org has the same people (salesforce_emulator/seed.py): same names and
+# e-mails, so a contact's owner in Salesforce is the person who met it.
 DEMO_ADMIN = "admin@demo.lemontaps.test"
+DEMO_ADMIN_NAME = "Dana Admin"
 DEMO_END_USERS = (
     ("anna@demo.lemontaps.test", "Anna Weber"),
     ("ben@demo.lemontaps.test", "Ben Okafor"),
@@ -221,7 +224,7 @@ def seed_demo(passwords: PasswordService, today: date | None = None) -> bool:
     admin = users.find_user_by_email(DEMO_ADMIN)
     if admin is None:
         _account, admin = users.create_account(
-            passwords, DEMO_ACCOUNT, DEMO_ADMIN, "Dana Admin", DEMO_PASSWORD
+            passwords, DEMO_ACCOUNT, DEMO_ADMIN, DEMO_ADMIN_NAME, DEMO_PASSWORD
         )
         password_hash = passwords.hash(DEMO_PASSWORD)
         for email, name in DEMO_END_USERS:

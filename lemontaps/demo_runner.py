@@ -66,15 +66,29 @@ def plan_jobs(env: dict) -> list[DemoProcess]:
     return []
 
 
-def demo_processes(host: str, port: int, emulator_port: int) -> list[DemoProcess]:
+def demo_processes(
+    host: str, port: int, emulator_port: int, mail_port: int, mail_folder: str
+) -> list[DemoProcess]:
     bin_dir = os.path.dirname(sys.executable)
-    flask = [os.path.join(bin_dir, "flask"), "--app", "wsgi"]
     return [
+        DemoProcess(
+            "mail-catcher",
+            [
+                sys.executable,
+                "-m",
+                "lemontaps.mail_catcher",
+                "--port",
+                str(mail_port),
+                "--folder",
+                mail_folder,
+            ],
+        ),
         DemoProcess(
             "salesforce-emulator",
             [
-                *flask,
-                "sf-emulator",
+                sys.executable,  # the emulator is its own program, never imported by the app
+                "-m",
+                "salesforce_emulator",
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -101,19 +115,19 @@ def demo_processes(host: str, port: int, emulator_port: int) -> list[DemoProcess
     ]
 
 
-def run_demo(host: str, port: int, emulator_port: int) -> None:
+def run_demo(host: str, port: int, emulator_port: int, mail_port: int, mail_folder: str) -> None:
     env = dict(os.environ, APP_CONFIG=os.environ.get("APP_CONFIG", "demo"))
     started: list[tuple[DemoProcess, subprocess.Popen]] = []
     job_processes = plan_jobs(env)
     for process in [
         *job_processes[:1],
-        *demo_processes(host, port, emulator_port),
+        *demo_processes(host, port, emulator_port, mail_port, mail_folder),
         *job_processes[1:],
     ]:
         started.append((process, subprocess.Popen(process.argv, env=env)))
         if process.name == "redis":
             _wait_for_redis(env["REDIS_URL"])
-    _print_banner(host, port, emulator_port)
+    _print_banner(host, port, emulator_port, mail_port, mail_folder)
     stop = _install_stop_handlers()
     try:
         while not stop:
@@ -153,7 +167,9 @@ def _stop_all(started) -> None:
             popen.kill()
 
 
-def _print_banner(host: str, port: int, emulator_port: int) -> None:
+def _print_banner(
+    host: str, port: int, emulator_port: int, mail_port: int, mail_folder: str
+) -> None:
     click.echo("")
     click.echo(f"Lemontaps is running at http://{host}:{port}/")
     click.echo("Demo logins:")
@@ -166,6 +182,10 @@ def _print_banner(host: str, port: int, emulator_port: int) -> None:
     click.echo(
         "  Salesforce logins: admin@demo.lemontaps.test / demo-sf-pass "
         "(also anna@, ben@demo.lemontaps.test)"
+    )
+    click.echo(
+        f"Mail: nothing leaves this machine. The demo's mail catcher (127.0.0.1:{mail_port}) "
+        f"saves each mail in {mail_folder}/ and prints a line here."
     )
     click.echo("Stop with Ctrl-C.")
     click.echo("")

@@ -1,11 +1,12 @@
 """The product's own error pages; JSON for the API, a small partial for htmx requests."""
 
-from flask import render_template, request
+from flask import request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from lemontaps.api.responses import api_error
 from lemontaps.extensions import db
+from lemontaps.htmx import render_page_or_partial
 
 MESSAGES = {
     400: lambda: _("The request could not be understood."),
@@ -19,12 +20,17 @@ MESSAGES = {
 
 
 def error_response(status: int, message: str | None = None):
+    if status == 500:
+        db.session.rollback()  # a failed statement leaves the session unusable for the page
     message = message or MESSAGES.get(status, MESSAGES[500])()
     if request.path.startswith("/api/"):
         # The API's error codes are words, as in its own error bodies.
         return api_error(status, message=message)
-    template = "errors/partial.html" if request.headers.get("HX-Request") else "errors/page.html"
-    return render_template(template, status=status, message=message), status
+    response = render_page_or_partial(
+        "errors/partial.html", "errors/page.html", status=status, message=message
+    )
+    response.status_code = status
+    return response
 
 
 def register(app) -> None:
@@ -34,8 +40,3 @@ def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return error_response(400, _("The form expired. Please reload the page and try again."))
-
-    @app.errorhandler(500)
-    def server_error(error):
-        db.session.rollback()
-        return error_response(500)

@@ -11,12 +11,16 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def render_page_or_partial(partial: str, page: str | None = None, **context):
+def varies_on_htmx(response):
+    """Mark an answer that depends on HX-Request, so caches keep the partial and the page apart."""
+    response.vary.add("HX-Request")
+    return response
+
+
+def render_page_or_partial(partial: str, page: str | None = None, /, **context):
     """The partial for htmx requests (and when no page is given), the full page otherwise."""
     template = partial if (is_htmx() or page is None) else page
-    response = make_response(render_template(template, **context))
-    response.headers["Vary"] = "HX-Request"
-    return response
+    return varies_on_htmx(make_response(render_template(template, **context)))
 
 
 def hx_trigger(response, event: str, detail: dict | None = None):

@@ -1,7 +1,6 @@
 """``sf-emulator``: run the emulator as its own process.
 
-Wire it into the app's CLI with ``app.cli.add_command(sf_emulator_command, "sf-emulator")``
-or run ``python -m salesforce_emulator --port 8899``.
+Run it with ``python -m salesforce_emulator --port 8899`` (the demo and the tests do).
 """
 
 from __future__ import annotations

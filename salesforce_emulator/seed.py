@@ -40,6 +40,8 @@ def demo_org_spec(callback_urls: list[str] | None = None) -> dict[str, Any]:
         "limits": {"daily_api_requests_max": 15000, "daily_api_requests_used": 0},
         # The demo admin added "Lemontaps" to LeadSource (issue 6), as the product expects.
         "settings": {"customization": LEMONTAPS_CUSTOMIZATION},
+        # Dana, Anna and Ben are the same people as the demo app's users (lemontaps/demo.py):
+        # same names and e-mails, so owners match by e-mail (tests/test_demo_people.py).
         "users": [
             {
                 "ref": "admin",
@@ -52,7 +54,7 @@ def demo_org_spec(callback_urls: list[str] | None = None) -> dict[str, Any]:
                 "ref": "anna",
                 "username": "anna@demo.lemontaps.test",
                 "first_name": "Anna",
-                "last_name": "Schmidt",
+                "last_name": "Weber",
                 "profile": "Standard User",
                 "title": "Sales Rep",
             },
@@ -60,7 +62,7 @@ def demo_org_spec(callback_urls: list[str] | None = None) -> dict[str, Any]:
                 "ref": "ben",
                 "username": "ben@demo.lemontaps.test",
                 "first_name": "Ben",
-                "last_name": "Weber",
+                "last_name": "Okafor",
                 "profile": "Standard User",
                 "title": "Sales Rep",
             },

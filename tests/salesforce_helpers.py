@@ -112,8 +112,7 @@ def connected_org_id(admin_email: str) -> str:
     import sqlalchemy as sa
 
     from lemontaps.extensions import db
-    from lemontaps.integrations.models import SalesforceConnection
-    from lemontaps.models import User
+    from lemontaps.models import SalesforceConnection, User
 
     account_id = db.session.scalar(sa.select(User.account_id).where(User.email == admin_email))
     return db.session.scalar(

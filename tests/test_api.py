@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from lemontaps.api.models import ApiToken, IdempotencyRecord
 from lemontaps.extensions import db
-from lemontaps.models import Contact, utcnow
-from lemontaps.services import api_tokens, contacts, users
+from lemontaps.models import ApiToken, Contact, IdempotencyRecord, utcnow
+from lemontaps.pushes import automatic
+from lemontaps.services import api_tokens, users
 from tests.factories import admin_of, bearer, login, make_api_token, make_contact, make_user
 from tests.test_contacts import BOUNDARIES
 
@@ -43,7 +43,7 @@ def post(client, token, body, **headers):
 def created_hook(monkeypatch):
     calls = []
     monkeypatch.setattr(
-        contacts, "contacts_created", lambda account_id, ids: calls.append((account_id, ids))
+        automatic, "contacts_created", lambda account_id, ids: calls.append((account_id, ids))
     )
     return calls
 
@@ -374,7 +374,7 @@ class TestReadUpdateDelete:
         self, app, people, tokens, book, client, monkeypatch
     ):
         seen = []
-        monkeypatch.setattr(contacts, "contact_updated", lambda c: seen.append((c.id, c.city)))
+        monkeypatch.setattr(automatic, "contact_updated", lambda c: seen.append((c.id, c.city)))
         url = f"{API}/{book['anna'].id}"
         client.patch(url, json={"city": "Köln"}, headers=bearer(tokens["anna"]))
         client.patch(url, json={"email": "bad"}, headers=bearer(tokens["anna"]))

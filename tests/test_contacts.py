@@ -406,7 +406,9 @@ class TestEditAndDelete:
     def test_view_page(self, app, people):
         contact = make_contact(people["anna"], company="Globex", notes="Hallo\nWelt")
         html = logged_in(app, people["admin"]).get(f"/contacts/{contact.id}").get_data(as_text=True)
-        assert "Globex" in html and "Hallo\nWelt" in html and f'id="export-{contact.id}"' in html
+        assert "Globex" in html and "Hallo\nWelt" in html
+        # the Salesforce card says where the contact stands (issue 15: it was empty)
+        assert f'data-contact-id="{contact.id}"' in html and "Not exported" in html
 
     def test_view_does_not_link_a_non_http_website(self, app, people):
         contact = make_contact(people["anna"], website="javascript:alert(1)")

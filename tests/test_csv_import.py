@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.imports.models import ContactImport
-from lemontaps.models import Contact
-from lemontaps.services import contacts, csv_import, users
+from lemontaps.models import Contact, ContactImport
+from lemontaps.pushes import automatic
+from lemontaps.services import csv_import, users
 from tests.factories import admin_of, login, make_user
 
 URL = "/contacts/import/"
@@ -38,7 +38,7 @@ def admin(app, people):
 def created_hook(monkeypatch):
     calls = []
     monkeypatch.setattr(
-        contacts, "contacts_created", lambda account_id, ids: calls.append((account_id, ids))
+        automatic, "contacts_created", lambda account_id, ids: calls.append((account_id, ids))
     )
     return calls
 

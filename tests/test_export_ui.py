@@ -7,10 +7,17 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from lemontaps.exports.models import ContactExport, ExportState, Push, PushItem, PushKind
 from lemontaps.extensions import db
-from lemontaps.integrations.models import IntegrationSettings, SalesforceConnection
-from lemontaps.services import pushes
+from lemontaps.models import (
+    ContactExport,
+    ExportState,
+    IntegrationSettings,
+    Push,
+    PushItem,
+    PushKind,
+    SalesforceConnection,
+)
+from lemontaps.pushes import states
 from tests.factories import admin_of, login, make_contact, make_user
 
 ORG = "00D000000000001AAA"
@@ -47,7 +54,7 @@ def allow_end_users(account):
 def put_in_state(contact, state, *, by=None, reason=None, org_id=ORG, push=None, **fields):
     """A push item in `state` made the contact's current state (no Salesforce involved)."""
     if push is None:
-        push = pushes.create_push(
+        push = states.create_push(
             contact.account_id,
             [],
             "Lead",
@@ -59,18 +66,18 @@ def put_in_state(contact, state, *, by=None, reason=None, org_id=ORG, push=None,
         push_id=push.id,
         account_id=contact.account_id,
         contact_id=contact.id,
-        contact_label=pushes.contact_label(contact),
+        contact_label=states.contact_label(contact),
     )
     db.session.add(item)
     db.session.flush()
     push.total += 1
-    pushes.set_current(contact.id, contact.account_id, item)
+    states.set_current(contact.id, contact.account_id, item)
     if state != "queued":
         if state == "exported":
             fields.setdefault("sf_object", "Lead")
             fields.setdefault("sf_id", "00Q000000000001AAA")
             fields.setdefault("org_id", org_id)
-        pushes.settle(item, ExportState(state), reason, **fields)
+        states.settle(item, ExportState(state), reason, **fields)
     db.session.commit()
     return item
 
@@ -260,6 +267,7 @@ PARTIALS = [
     "exports/partials/push_dialog.html",
     "exports/partials/push_started.html",
     "exports/partials/push_bar.html",
+    "exports/partials/push_auto.html",
     "exports/partials/progress.html",
     "exports/partials/poll.html",
     "exports/partials/poller.html",
@@ -275,52 +283,59 @@ def test_each_partial_renders_standalone(app, people):
     from flask_login import login_user
 
     from lemontaps.exports import routes as export_routes
-    from lemontaps.services import export_view
+    from lemontaps.pushes import progress
     from lemontaps.services.contacts import ContactPage
+    from lemontaps.services.salesforce_connect import connection_for
 
     admin, rep = people
     made = every_state(admin, by=admin)
     failed_item = db.session.get(ContactExport, made["failed"].id).item
-    bar = export_view.push_bar(failed_item.push)
-    cells = export_view.export_cells([c.id for c in made.values()], ORG)
-    connection = export_view.connection_of(admin.account_id)
-    flt = export_view.ListFilter()
+    bar = progress.push_bar(failed_item.push)
+    push_progress = progress.Progress(
+        progress.AutoLine({"exported": 2, "queued": 1}, failed_item.push_id), [bar], [bar]
+    )
+    cells = progress.export_cells([c.id for c in made.values()], ORG)
+    connection = connection_for(admin.account_id)
+    flt = progress.ListFilter()
     with app.test_request_context("/contacts/"):
         login_user(admin)
         selection = export_routes.Selection(MultiDict([("contact_ids", str(made["failed"].id))]))
         contexts = {
             "exports/partials/export_status.html": {"cell": cells[made["failed"].id]},
-            "exports/partials/details.html": export_routes._details_context(made["failed"]),
+            "exports/partials/details.html": export_routes.details_context(made["failed"]),
             "exports/partials/push_dialog.html": {
                 "selection": selection,
-                "forecast": export_view.forecast(selection.query(), ORG, 10),
+                "forecast": progress.forecast(selection.query(), ORG, 10),
                 "refusal": None,
                 "connection": connection,
                 "target_object": "Lead",
             },
             "exports/partials/push_started.html": {"total": 3, "push_id": 1},
             "exports/partials/push_bar.html": {"bar": bar},
-            "exports/partials/progress.html": {"bars": [bar]},
+            "exports/partials/progress.html": {"progress": progress},
+            "exports/partials/push_auto.html": {"progress": progress},
             "exports/partials/poll.html": {
-                "answer": export_view.PollAnswer([cells[made["queued"].id]], [bar], [], 2, True),
+                "answer": progress.PollAnswer(
+                    [cells[made["queued"].id]], [bar], push_progress, push_progress, 2, True
+                ),
                 "poller": {"mode": "idle", "since": 5},
             },
             "exports/partials/poller.html": {"mode": "active", "since": 7},
             "exports/partials/new_contacts.html": {"count": 3},
             "contacts/partials/filters.html": {
                 "flt": flt,
-                "counts": export_view.filter_counts(admin, flt),
+                "counts": progress.filter_counts(admin, flt),
                 "push": None,
                 "page_url_for": lambda **kw: "/contacts/",
             },
             "contacts/partials/table.html": {
                 "page": ContactPage(list(made.values()), None, None, len(made), False),
                 "cells": cells,
-                "counts": export_view.filter_counts(admin, flt),
+                "counts": progress.filter_counts(admin, flt),
                 "matching": len(made),
                 "flt": flt,
                 "push": None,
-                "bars": [bar],
+                "progress": progress,
                 "may_push": True,
                 "mode": "active",
                 "since": 1,

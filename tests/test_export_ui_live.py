@@ -7,10 +7,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from lemontaps.exports.models import ContactExport, ExportState, Push, PushItem, PushKind
 from lemontaps.extensions import db
-from lemontaps.models import Contact, utcnow
-from lemontaps.services import export_view, pushes
+from lemontaps.models import Contact, ContactExport, ExportState, Push, PushItem, PushKind, utcnow
+from lemontaps.pushes import progress, states
 from tests.factories import admin_of, bulk_insert_contacts, make_contact, make_user
 from tests.salesforce_helpers import connect_account
 from tests.test_contacts_scale import counted_statements
@@ -47,6 +46,7 @@ def watch_values(html: str, name: str) -> list[str]:
 def poll(client, html: str, mode: str = "active", since: str | None = None):
     params = {"c": watch_values(html, "c"), "b": watch_values(html, "b"), "mode": mode}
     params["new"] = watch_values(html, "new") or ["0"]
+    params["a"] = re.findall(r'class="export-watch" name="a" value="([^"]*)"', html)
     if since is not None:
         params["since"] = since
     return client.get("/exports/poll", query_string=params, headers=HX)
@@ -64,7 +64,7 @@ def test_one_poll_for_50_unsettled_rows_answers_only_changes_then_286(app, conne
     contacts = [
         make_contact(admin, first_name=f"P{i}", last_name="Q", company="C") for i in range(50)
     ]
-    push = pushes.create_push(admin.account_id, contacts, "Lead", admin, PushKind.MANUAL, ORG)
+    push = states.create_push(admin.account_id, contacts, "Lead", admin, PushKind.MANUAL, ORG)
     db.session.commit()
     client = client_for(app, admin.email)
     html = html_of(client.get("/contacts/"))
@@ -81,12 +81,12 @@ def test_one_poll_for_50_unsettled_rows_answers_only_changes_then_286(app, conne
         sa.select(PushItem).where(PushItem.push_id == push.id).order_by(PushItem.id)
     ).all()
     changed = items[:3]
-    pushes.settle(
+    states.settle(
         changed[0], ExportState.EXPORTED, sf_object="Lead", sf_id="00Q0000000000AAAAA", org_id=ORG
     )
-    pushes.settle(changed[1], ExportState.FAILED, "missing_company")
+    states.settle(changed[1], ExportState.FAILED, "missing_company")
     changed[2].state = ExportState.PUSHING.value
-    pushes.set_current(changed[2].contact_id, admin.account_id, changed[2])
+    states.set_current(changed[2].contact_id, admin.account_id, changed[2])
     db.session.commit()
     answer = poll(client, html)
     text = html_of(answer)
@@ -99,10 +99,10 @@ def test_one_poll_for_50_unsettled_rows_answers_only_changes_then_286(app, conne
 
     for item in items:
         if item.state != ExportState.EXPORTED:
-            pushes.settle(
+            states.settle(
                 item, ExportState.EXPORTED, sf_object="Lead", sf_id="00Q0000000000BBBBB", org_id=ORG
             )
-    pushes.finish_if_settled(push)
+    states.finish_if_settled(push)
     db.session.commit()
     final = poll(client, html)
     assert final.status_code == 286  # htmx stops this poller
@@ -134,11 +134,20 @@ def test_idle_poll_sees_new_contacts_and_new_pushes(app, connected):
     )
     # not inserted in the table
     assert "export-status" not in text
-    pushes.create_push(admin.account_id, fresh, "Lead", None, PushKind.AUTOMATIC, ORG)
+    states.create_push(admin.account_id, fresh, "Lead", None, PushKind.AUTOMATIC, ORG)
     db.session.commit()
     text = html_of(poll(client, html, "idle", since))
-    assert 'hx-swap-oob="afterbegin:#push-progress"' in text and "Automatic push" in text
+    # automatic pushes fill the one compact line, not a bar of their own
+    assert re.search(r'id="push-auto"[^>]*hx-swap-oob="true"', text) and "Automatic push" in text
+    assert "push-bar" not in text
     assert re.search(r'id="export-poller"[^>]*data-mode="active"', text)  # back to every 2 s
+    # a manual push started elsewhere: the progress region is drawn again, with its bar
+    other = make_contact(admin, first_name="Zoë", last_name="O'Neill", company="Bäckerei")
+    manual = states.create_push(admin.account_id, [other], "Lead", rep, PushKind.MANUAL, ORG)
+    db.session.commit()
+    text = html_of(poll(client, html, "idle", since))
+    assert re.search(r'id="push-progress"[^>]*hx-swap-oob="true"', text)
+    assert f'id="push-bar-{manual.id}"' in text and 'id="push-auto"' in text
 
 
 def test_poll_ignores_what_the_user_may_not_see(app, connected):
@@ -225,7 +234,7 @@ def test_table_and_poll_queries_do_not_grow_with_the_account(app, connected, who
     admin, rep = connected
     allow_end_users(rep.account)
     user = {"admin": admin, "rep": rep}[who]
-    push = pushes.create_push(admin.account_id, [], "Lead", user, PushKind.MANUAL, ORG)
+    push = states.create_push(admin.account_id, [], "Lead", user, PushKind.MANUAL, ORG)
     db.session.commit()
     people_ids = [admin.id, rep.id]
     bulk_contacts_with_exports(admin.account_id, people_ids, 10, 0, push.id)
@@ -262,7 +271,7 @@ def test_filters_with_counts_search_push_and_pages(app, connected):
     ]
     waiting = make_contact(admin, first_name="Wait", last_name="W", company="C")
     dup = make_contact(admin, first_name="Dup", last_name="D", company="C")
-    push = pushes.create_push(admin.account_id, [], "Lead", admin, PushKind.MANUAL, ORG)
+    push = states.create_push(admin.account_id, [], "Lead", admin, PushKind.MANUAL, ORG)
     db.session.commit()
     for c in failed:
         put_in_state(c, "failed", by=admin, reason="missing_company", push=push)
@@ -314,7 +323,7 @@ def test_filter_counts_are_one_grouped_query(app, connected):
     for i in range(5):
         put_in_state(make_contact(admin, first_name=f"A{i}", company="C"), "failed", by=admin)
     with counted_statements() as statements:
-        counts = export_view.filter_counts(admin, export_view.ListFilter())
+        counts = progress.filter_counts(admin, progress.ListFilter())
     on_contacts = [s for s in statements if "contacts" in s]  # (not the session's user)
     assert len(on_contacts) == 1 and "GROUP BY" in on_contacts[0]
     assert counts["failed"] == 5 and counts["all"] == 5
@@ -346,12 +355,12 @@ def test_dialog_says_how_many_are_skipped(app, connected):
     # all matching a filter: recomputed on the server, capped and said so
     html = html_of(client.get("/exports/push/dialog?all=1&state=failed", headers=HX))
     assert "Push 1 contact as a Lead" in html and 'name="all" value="1"' in html
-    export_view_limit = export_view.SELECT_ALL_LIMIT
+    export_view_limit = progress.SELECT_ALL_LIMIT
     try:
-        export_view.SELECT_ALL_LIMIT = 2
+        progress.SELECT_ALL_LIMIT = 2
         html = html_of(client.get("/exports/push/dialog?all=1", headers=HX))
     finally:
-        export_view.SELECT_ALL_LIMIT = export_view_limit
+        progress.SELECT_ALL_LIMIT = export_view_limit
     assert "More than 2 contacts match" in html and "Push 2 contacts" in html
 
 
@@ -577,9 +586,9 @@ class TestCsrf:
 @pytest.mark.parametrize("state", ["failed", "not_exported", None])
 def test_filtered_pages_use_indexes(app, connected, state):
     admin, rep = connected
-    flt = export_view.ListFilter(state=state)
+    flt = progress.ListFilter(state=state)
     query = (
-        export_view.filtered_contacts(admin, flt)
+        progress.filtered_contacts(admin, flt)
         .order_by(Contact.met_on.desc(), Contact.id.desc())
         .limit(51)
     )

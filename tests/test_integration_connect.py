@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.integrations.models import (
+from lemontaps.models import (
     OAuthAttempt,
     PendingRevocation,
     SalesforceConnection,

@@ -3,7 +3,7 @@
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from lemontaps.jobs import EXPORTS, enqueue
+from lemontaps.queueing import EXPORTS, enqueue
 
 RAN = []
 

@@ -5,11 +5,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from lemontaps.exports.models import ContactExport, ExportState, PushItem, PushKind
 from lemontaps.extensions import db
-from lemontaps.integrations.models import IntegrationSettings
-from lemontaps.services import pushes
-from lemontaps.services.push_engine import EngineOptions, run_batch
+from lemontaps.models import ContactExport, ExportState, IntegrationSettings, PushItem, PushKind
+from lemontaps.pushes import states
+from lemontaps.pushes.engine import EngineOptions, run_batch
 from tests.factories import admin_of, make_contact, make_user
 from tests.salesforce_helpers import connect_account, control
 
@@ -26,9 +25,9 @@ def org(app, account_a, emulator):
 
 def push(app, contacts, target="Lead", by=None):
     account_id = contacts[0].account_id
-    record = pushes.create_push(account_id, contacts, target, by, PushKind.MANUAL, None)
+    record = states.create_push(account_id, contacts, target, by, PushKind.MANUAL, None)
     db.session.commit()
-    run_batch(app.extensions["salesforce"], record.id, pushes.queued_item_ids(record.id), NO_WAIT)
+    run_batch(app.extensions["salesforce"], record.id, states.queued_item_ids(record.id), NO_WAIT)
     return record
 
 
@@ -509,11 +508,11 @@ def test_a_thousand_contacts_cost_at_most_twelve_api_calls(app, account_a, org):
         )
     db.session.commit()
     contacts = list(db.session.scalars(sa.select(Contact).order_by(Contact.id)))
-    record = pushes.create_push(account_a.id, contacts, "Lead", None, PushKind.MANUAL, None)
+    record = states.create_push(account_a.id, contacts, "Lead", None, PushKind.MANUAL, None)
     db.session.commit()
-    for batch in pushes.batches(pushes.queued_item_ids(record.id)):
+    for batch in states.batches(states.queued_item_ids(record.id)):
         run_batch(app.extensions["salesforce"], record.id, batch, NO_WAIT)
-    counts = pushes.push_counts(record.id)
+    counts = states.push_counts(record.id)
     assert counts["failed"] == 30
     assert counts["duplicate"] == 52  # 50 in the org, 2 second halves of in-push pairs
     assert counts["exported"] == 918

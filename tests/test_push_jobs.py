@@ -1,18 +1,27 @@
 """Manual and automatic pushes through the web and the RQ jobs (inline queue in these tests)."""
 
 import re
+import smtplib
 
 import pytest
 import sqlalchemy as sa
 
-from lemontaps.exports.models import ContactExport, ExportState, Push, PushItem, PushKind
-from lemontaps.extensions import db
-from lemontaps.integrations.models import IntegrationSettings
+from lemontaps.extensions import db, mail
 from lemontaps.jobs.email import send_push_summary
 from lemontaps.jobs.export import run_push_batch
 from lemontaps.jobs.sweeper import sweep
-from lemontaps.models import Contact, utcnow
-from lemontaps.services import pushes
+from lemontaps.models import (
+    Contact,
+    ContactExport,
+    ExportState,
+    IntegrationSettings,
+    Push,
+    PushItem,
+    PushKind,
+    utcnow,
+)
+from lemontaps.pushes import states
+from lemontaps.queueing import EMAILS, get_queue
 from tests.factories import admin_of, login, make_contact, make_user
 from tests.salesforce_helpers import connect_account, control
 
@@ -100,10 +109,10 @@ def test_permission_is_checked_again_when_the_job_runs(app, account_a, org):
     user = make_user(app, account_a, "rep@acme.test")
     settings(account_a, push_permission="everyone")
     contact = make_contact(user, first_name="R", last_name="S", company="X")
-    push = pushes.create_push(account_a.id, [contact], "Lead", user, PushKind.MANUAL, org["id"])
+    push = states.create_push(account_a.id, [contact], "Lead", user, PushKind.MANUAL, org["id"])
     db.session.commit()
     settings(account_a, push_permission="admins")
-    run_push_batch(push.id, pushes.queued_item_ids(push.id))
+    run_push_batch(push.id, states.queued_item_ids(push.id))
     item = db.session.scalar(sa.select(PushItem).where(PushItem.push_id == push.id))
     assert (item.state, item.reason_code) == ("skipped", "not_allowed")
     assert state_of(contact) == "not_exported"
@@ -111,11 +120,11 @@ def test_permission_is_checked_again_when_the_job_runs(app, account_a, org):
 
 def test_a_contact_deleted_while_queued(app, account_a, org):
     contact = make_contact(admin_of(account_a), first_name="D", last_name="E", company="X")
-    push = pushes.create_push(
+    push = states.create_push(
         account_a.id, [contact], "Lead", admin_of(account_a), PushKind.MANUAL, org["id"]
     )
     db.session.commit()
-    item_ids = pushes.queued_item_ids(push.id)
+    item_ids = states.queued_item_ids(push.id)
     db.session.delete(contact)
     db.session.commit()
     run_push_batch(push.id, item_ids)
@@ -234,7 +243,7 @@ def test_sweeper_requeues_lost_and_stuck_work(app, account_a, org):
     admin_user = admin_of(account_a)
     lost = make_contact(admin_user, first_name="Lost", last_name="L", company="X")
     stuck = make_contact(admin_user, first_name="Stuck", last_name="S", company="X")
-    pushes.create_push(account_a.id, [lost, stuck], "Lead", admin_user, PushKind.MANUAL, org["id"])
+    states.create_push(account_a.id, [lost, stuck], "Lead", admin_user, PushKind.MANUAL, org["id"])
     db.session.commit()  # recorded, but Redis never heard of it
     item = db.session.scalar(sa.select(PushItem).where(PushItem.contact_id == stuck.id))
     item.state = ExportState.PUSHING.value  # a worker died mid-push long ago
@@ -248,3 +257,28 @@ def test_sweeper_requeues_lost_and_stuck_work(app, account_a, org):
     stats = sweep()
     assert stats["unstuck"] == 1
     assert state_of(lost) == "exported" and state_of(stuck) == "exported"
+
+
+def test_a_summary_mail_that_cannot_be_sent_is_given_up_and_shown_on_the_push(
+    app, account_a, org, admin, outbox, monkeypatch
+):
+    def smtp_down(message):
+        raise smtplib.SMTPConnectError(421, "mail.acme.test: Dienst nicht verfügbar")
+
+    monkeypatch.setattr(mail, "send", smtp_down)
+    a = make_contact(admin_of(account_a), first_name="Jürgen", last_name="O'Neil", company="X")
+    admin.post("/exports/push", data={"contact_ids": [a.id]})
+    assert state_of(a) == "exported"
+    push = db.session.scalar(sa.select(Push))
+    assert push.mail_sent_at is None and push.mail_failed_at is not None
+    assert "Dienst nicht verfügbar" in push.mail_error
+    page = admin.get(f"/contacts/?push={push.id}").get_data(as_text=True)
+    assert "Summary e-mail not sent: SMTPConnectError: (421" in page
+    registry = get_queue(EMAILS).failed_job_registry
+    assert f"mail-push-{push.id}" in registry.get_job_ids()
+
+    monkeypatch.undo()  # the mail server is back; a given-up mail is not sent again
+    sweep()
+    sweep()
+    assert [m for m in outbox if "Salesforce push finished" in m.subject] == []
+    assert f"mail-push-{push.id}" in registry.get_job_ids()  # its trace is kept

@@ -5,12 +5,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from lemontaps.exports.models import PushItem, PushKind
 from lemontaps.extensions import db
-from lemontaps.integrations.models import SalesforceConnection
 from lemontaps.jobs.export import run_push_batch
 from lemontaps.jobs.sweeper import sweep
-from lemontaps.services import pushes
+from lemontaps.models import PushItem, PushKind, SalesforceConnection
+from lemontaps.pushes import states
 from lemontaps.services.salesforce_session import client_for, refresh_access_token
 from tests.factories import admin_of, make_contact, make_user
 from tests.salesforce_helpers import connect_account, control
@@ -39,11 +38,11 @@ def expire_access_token(app):
 
 def push_one(account, org_id, **fields):
     contact = make_contact(admin_of(account), company="X", **fields)
-    record = pushes.create_push(
+    record = states.create_push(
         account.id, [contact], "Lead", admin_of(account), PushKind.MANUAL, org_id
     )
     db.session.commit()
-    run_push_batch(record.id, pushes.queued_item_ids(record.id))
+    run_push_batch(record.id, states.queued_item_ids(record.id))
     return db.session.scalar(sa.select(PushItem).where(PushItem.push_id == record.id))
 
 
@@ -183,9 +182,9 @@ def test_switching_orgs_asks_first_and_then_starts_over(app, account_a, org, emu
     moved = db.session.get(PushItem, waiting.id)
     assert moved.state == "exported" and moved.org_id == other_org
     # The contact exported to the old org can be pushed again to the new one.
-    from lemontaps.exports.models import ContactExport
+    from lemontaps.models import ContactExport
 
-    again = pushes.create_push(
+    again = states.create_push(
         account_a.id,
         [db.session.get(ContactExport, exported.contact_id).contact],
         "Lead",
@@ -194,7 +193,7 @@ def test_switching_orgs_asks_first_and_then_starts_over(app, account_a, org, emu
         other_org,
     )
     db.session.commit()
-    assert pushes.queued_item_ids(again.id)
+    assert states.queued_item_ids(again.id)
 
 
 def test_keeping_the_org_revokes_the_new_token(app, account_a, org, emulator):

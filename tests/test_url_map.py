@@ -8,10 +8,9 @@ of account A must get 404 for them, never data.
 import pytest
 import sqlalchemy as sa
 
-from lemontaps.exports.models import PushKind
 from lemontaps.extensions import db
-from lemontaps.models import User
-from lemontaps.services import pushes
+from lemontaps.models import PushKind, User
+from lemontaps.pushes import states
 from tests.factories import admin_of, login, make_contact, make_user
 
 PUBLIC, USER, ADMIN = "public", "user", "admin"
@@ -53,6 +52,8 @@ ACCESS = {
     "exports.push_contact_again": USER,
     "exports.push_progress": USER,
     "exports.dismiss_push": USER,
+    "exports.dismiss_automatic_pushes": USER,
+    "exports.dismiss_finished_pushes": USER,
     "integrations.salesforce": ADMIN,
     "integrations.connection_panel": ADMIN,
     "integrations.authorize": ADMIN,
@@ -83,7 +84,7 @@ def object_ids_of_account_b(app, account_b) -> dict:
     api_contact = make_contact(other, first_name="Victim", last_name="Api")
     # The export routes too (details, push again), and a push of account B.
     export_contact = make_contact(other, first_name="Victim", last_name="Export")
-    push = pushes.create_push(account_b.id, [export_contact], "Lead", other, PushKind.MANUAL, None)
+    push = states.create_push(account_b.id, [export_contact], "Lead", other, PushKind.MANUAL, None)
     db.session.commit()
     upload = _csv_upload_of(app, admin_of(account_b))
     return {
@@ -102,7 +103,7 @@ def object_ids_of_account_b(app, account_b) -> dict:
 
 def _oauth_attempt_of(account):
     from lemontaps.extensions import db
-    from lemontaps.integrations.models import OAuthAttempt
+    from lemontaps.models import OAuthAttempt
 
     attempt = OAuthAttempt(
         state_hash="b" * 64,

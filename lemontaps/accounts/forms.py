@@ -30,12 +30,6 @@ class RoleForm(FlaskForm):
     submit = SubmitField(_l("Change role"))
 
 
-class EmptyForm(FlaskForm):
-    """CSRF-only form for POST buttons."""
-
-    submit = SubmitField()
-
-
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Length(max=255)])
     language = SelectField(_l("Language"), choices=language_choices)

@@ -4,15 +4,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from lemontaps.accounts import bp
-from lemontaps.accounts.forms import (
-    ChangePasswordForm,
-    EmptyForm,
-    InviteForm,
-    ProfileForm,
-    RoleForm,
-)
+from lemontaps.accounts.forms import ChangePasswordForm, InviteForm, ProfileForm, RoleForm
 from lemontaps.authz import admin_required
 from lemontaps.extensions import db
+from lemontaps.forms import EmptyForm
 from lemontaps.models import User
 from lemontaps.notifications import email as mails
 from lemontaps.services import api_tokens, users
@@ -36,14 +31,25 @@ def _account_user_or_404(user_id: int) -> User:
     return user
 
 
-def _render_users(invite_form=None, status=200):
+def _render_users(invite_form=None, status=200, unsent_invite=None):
     return render_template(
         "accounts/users.html",
         users=users.account_users(current_user.account_id),
         invite_form=invite_form or InviteForm(),
         role_form_for=lambda u: RoleForm(role=u.role),
         action_form=EmptyForm(),
+        unsent_invite=unsent_invite,
     ), status
+
+
+def _send_invitation(user: User):
+    """Mail the invitation; when the mail server fails, the invitation still stands and the
+    inviting admin gets the link to pass on (rendered once, never kept in the session)."""
+    token = users.link_token(_passwords(), user, users.INVITE)
+    if mails.try_send(mails.send_invitation, user, current_user, token):
+        flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+        return redirect(url_for("accounts.list_users"))
+    return _render_users(unsent_invite=(user, mails.set_password_link(users.INVITE, token)))
 
 
 @bp.route("/users")
@@ -66,9 +72,7 @@ def invite_user():
         form.email.errors.append(RULE_MESSAGES[error.code]())
         return _render_users(form, 422)
     db.session.commit()
-    mails.send_invitation(user, current_user, users.link_token(_passwords(), user, users.INVITE))
-    flash(_("Invitation sent to %(email)s.", email=user.email), "success")
-    return redirect(url_for("accounts.list_users"))
+    return _send_invitation(user)
 
 
 @bp.route("/users/<int:user_id>/resend-invite", methods=["POST"])
@@ -76,10 +80,7 @@ def invite_user():
 def resend_invite(user_id: int):
     user = _account_user_or_404(user_id)
     if EmptyForm().validate_on_submit() and user.password_hash is None and user.active:
-        mails.send_invitation(
-            user, current_user, users.link_token(_passwords(), user, users.INVITE)
-        )
-        flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+        return _send_invitation(user)
     return redirect(url_for("accounts.list_users"))
 
 

@@ -18,10 +18,9 @@ import sqlalchemy as sa
 from flask import Response, g, make_response, request
 from sqlalchemy.exc import IntegrityError
 
-from lemontaps.api.models import IdempotencyRecord
 from lemontaps.api.responses import api_error
 from lemontaps.extensions import db
-from lemontaps.models import utcnow
+from lemontaps.models import IdempotencyRecord, utcnow
 
 HEADER = "Idempotency-Key"
 KEY_MAX = 255

@@ -8,6 +8,7 @@ from lemontaps.api.payload import contact_json, validate_payload
 from lemontaps.api.responses import CODES, api_error, http_error
 from lemontaps.extensions import csrf, db, login_manager
 from lemontaps.models import ContactSource
+from lemontaps.pushes import automatic
 from lemontaps.services import api_tokens, contacts
 
 # Bodies are one contact: far below the app-wide limit that the CSV upload needs.
@@ -98,7 +99,7 @@ def create_contact():
     except contacts.ContactRuleError:
         return _validation_error({"met_by": ["Choose an active user of your account."]})
     account_id, contact_id = contact.account_id, contact.id
-    after_commit(lambda: contacts.contacts_created(account_id, [contact_id]))
+    after_commit(lambda: automatic.contacts_created(account_id, [contact_id]))
     response = jsonify(contact_json(contact))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_contact", contact_id=contact.id)
@@ -130,7 +131,7 @@ def update_contact(contact_id: int):
     except contacts.ContactRuleError:
         return _validation_error({"met_by": ["Choose an active user of your account."]})
     # As after the form's edit: the hook sees the committed contact.
-    after_commit(lambda: contacts.contact_updated(contact))
+    after_commit(lambda: automatic.contact_updated(contact))
     return jsonify(contact_json(contact))
 
 

@@ -77,8 +77,9 @@ def forgot_password():
         user = users.find_user_by_email(form.email.data)
         if user is not None and user.active:
             token = users.link_token(_passwords(), user, users.RESET)
-            mails.send_password_reset(user, token)
-        # The same answer whether or not the address exists: no user enumeration.
+            # A failure is logged only: telling the visitor would reveal that the address exists.
+            mails.try_send(mails.send_password_reset, user, token)
+        # The same answer whether or not the address exists or the mail left: no user enumeration.
         flash(_("If this address belongs to an account, a reset link is on its way."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form)

@@ -129,9 +129,3 @@ class ContactForm(FlaskForm):
     def contact_data(self) -> dict:
         skip = {"csrf_token", "submit", "met_by_id"}
         return {name: field.data for name, field in self._fields.items() if name not in skip}
-
-
-class EmptyForm(FlaskForm):
-    """CSRF-only form for POST buttons."""
-
-    submit = SubmitField()

@@ -1,13 +1,17 @@
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lemontaps.contacts import bp
-from lemontaps.contacts.forms import ContactForm, EmptyForm, country_suggestions
+from lemontaps.contacts.forms import ContactForm, country_suggestions
 from lemontaps.extensions import db
-from lemontaps.htmx import is_htmx
+from lemontaps.forms import EmptyForm
+from lemontaps.htmx import render_page_or_partial
 from lemontaps.models import Contact, ContactSource, User
-from lemontaps.services import contacts, export_view
+from lemontaps.pushes import automatic, progress
+from lemontaps.pushes.permissions import user_may_push
+from lemontaps.services import contacts
+from lemontaps.services.salesforce_connect import connection_for
 
 SEARCH_MAX = 200
 
@@ -35,18 +39,16 @@ def _list_args() -> dict:
 @login_required
 def list_contacts():
     args = _list_args()
-    flt = export_view.ListFilter.parse(
-        args["q"], request.args.get("state"), request.args.get("push")
-    )
+    flt = progress.ListFilter.parse(args["q"], request.args.get("state"), request.args.get("push"))
     push = None
     if flt.push_id is not None:
-        push = export_view.get_visible_push(current_user, flt.push_id)
+        push = progress.get_visible_push(current_user, flt.push_id)
         if push is None:
             abort(404)
-    connection = export_view.connection_of(current_user.account_id)
+    connection = connection_for(current_user.account_id)
     after = contacts.Cursor.parse(request.args.get("after"))
     before = contacts.Cursor.parse(request.args.get("before"))
-    view = export_view.filtered_page(
+    view = progress.filtered_page(
         current_user,
         flt,
         connection.org_id if connection else None,
@@ -54,7 +56,7 @@ def list_contacts():
         after=after,
         before=before,
     )
-    bars = export_view.progress_bars(current_user)
+    push_progress = progress.progress_bars(current_user)
 
     def page_url_for(**changes):
         params = {"q": flt.search, "state": flt.state, "push": flt.push_id, "sort": args["sort"]}
@@ -66,36 +68,32 @@ def list_contacts():
     def page_url(**cursor):
         return page_url_for(**cursor)
 
-    unsettled = any(c.unsettled for c in view.cells.values()) or any(not b.finished for b in bars)
-    template = "contacts/partials/table.html" if is_htmx() else "contacts/list.html"
-    response = make_response(
-        render_template(
-            template,
-            page=view.page,
-            cells=view.cells,
-            counts=view.counts,
-            matching=view.matching,
-            flt=flt,
-            push=push,
-            bars=bars,
-            may_push=export_view.may_push_now(current_user),
-            mode="active" if unsettled else "idle",
-            since=export_view.newest_contact_id(),
-            q=args["q"],
-            sort=args["sort"],
-            sorts=[
-                (contacts.Sort.NEWEST, _("Met on, newest first")),
-                (contacts.Sort.OLDEST, _("Met on, oldest first")),
-            ],
-            page_url=page_url,
-            page_url_for=page_url_for,
-            current_page_url=page_url_for(
-                after=after.token() if after else None, before=before.token() if before else None
-            ),
-        )
+    unsettled = any(c.unsettled for c in view.cells.values()) or push_progress.active
+    return render_page_or_partial(
+        "contacts/partials/table.html",
+        "contacts/list.html",
+        page=view.page,
+        cells=view.cells,
+        counts=view.counts,
+        matching=view.matching,
+        flt=flt,
+        push=push,
+        progress=push_progress,
+        may_push=user_may_push(current_user),
+        mode="active" if unsettled else "idle",
+        since=progress.newest_contact_id(),
+        q=args["q"],
+        sort=args["sort"],
+        sorts=[
+            (contacts.Sort.NEWEST, _("Met on, newest first")),
+            (contacts.Sort.OLDEST, _("Met on, oldest first")),
+        ],
+        page_url=page_url,
+        page_url_for=page_url_for,
+        current_page_url=page_url_for(
+            after=after.token() if after else None, before=before.token() if before else None
+        ),
     )
-    response.headers["Vary"] = "HX-Request"  # the partial for htmx, the page otherwise
-    return response
 
 
 def _prepare_form(form: ContactForm, contact: Contact | None = None) -> ContactForm:
@@ -151,10 +149,19 @@ def _save(form: ContactForm, contact: Contact | None):
         return None
     db.session.commit()
     if created:
-        contacts.contacts_created(contact.account_id, [contact.id])
+        automatic.contacts_created(contact.account_id, [contact.id])
     else:
-        contacts.contact_updated(contact)
+        automatic.contact_updated(contact)
     return contact
+
+
+def _submit(form: ContactForm, contact: Contact | None):
+    """Save a valid form and show the contact; the form again with its errors otherwise."""
+    saved = _save(form, contact) if form.validate_on_submit() else None
+    if saved is None:
+        return _render_form(form, contact, 422)
+    flash(_("Contact saved."), "success")
+    return redirect(url_for("contacts.view_contact", contact_id=saved.id))
 
 
 @bp.route("/new")
@@ -166,21 +173,17 @@ def new_contact():
 @bp.route("/new", methods=["POST"])
 @login_required
 def create_contact():
-    form = _prepare_form(ContactForm())
-    if not form.validate_on_submit():
-        return _render_form(form, None, 422)
-    contact = _save(form, None)
-    if contact is None:
-        return _render_form(form, None, 422)
-    flash(_("Contact saved."), "success")
-    return redirect(url_for("contacts.view_contact", contact_id=contact.id))
+    return _submit(_prepare_form(ContactForm()), None)
 
 
 @bp.route("/<int:contact_id>")
 @login_required
 def view_contact(contact_id: int):
+    from lemontaps.exports.routes import details_context
+
     contact = _contact_or_404(contact_id)
-    return render_template("contacts/view.html", contact=contact)
+    # details_context carries the contact itself too.
+    return render_template("contacts/view.html", **details_context(contact, embedded=True))
 
 
 @bp.route("/<int:contact_id>/edit")
@@ -194,11 +197,7 @@ def edit_contact(contact_id: int):
 @login_required
 def update_contact(contact_id: int):
     contact = _contact_or_404(contact_id)
-    form = _prepare_form(ContactForm(), contact)
-    if not form.validate_on_submit() or _save(form, contact) is None:
-        return _render_form(form, contact, 422)
-    flash(_("Contact saved."), "success")
-    return redirect(url_for("contacts.view_contact", contact_id=contact.id))
+    return _submit(_prepare_form(ContactForm(), contact), contact)
 
 
 @bp.route("/<int:contact_id>/delete")

@@ -13,17 +13,25 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 
-from lemontaps.accounts.forms import EmptyForm
 from lemontaps.exports import bp
-from lemontaps.exports.models import Push, PushItem
-from lemontaps.exports.reasons import reason_hint, reason_text
 from lemontaps.extensions import db
-from lemontaps.htmx import STOP_POLLING, hx_trigger, is_htmx, render_page_or_partial
-from lemontaps.jobs import enqueue_safely
-from lemontaps.jobs.export import enqueue_push
-from lemontaps.models import Contact, utcnow
-from lemontaps.services import contacts, export_view
-from lemontaps.services.push_start import PushRefused, start_manual_push
+from lemontaps.forms import EmptyForm
+from lemontaps.htmx import (
+    STOP_POLLING,
+    hx_trigger,
+    is_htmx,
+    render_page_or_partial,
+    varies_on_htmx,
+)
+from lemontaps.models import Contact, Push, PushItem, utcnow
+from lemontaps.pushes import progress
+from lemontaps.pushes.dispatch import enqueue_push
+from lemontaps.pushes.permissions import user_may_push
+from lemontaps.pushes.reasons import note_text, reason_hint, reason_text
+from lemontaps.pushes.start import PushRefused, refusal, start_manual_push
+from lemontaps.queueing import enqueue_safely
+from lemontaps.services import contacts
+from lemontaps.services.salesforce_connect import connection_for
 
 REFUSALS = {
     "not_allowed": lambda: _("Only admins may push contacts to Salesforce."),
@@ -37,7 +45,7 @@ PUSH_STARTED = "push-started"
 
 
 def visible_push_or_404(push_id: int) -> Push:
-    push = export_view.get_visible_push(current_user, push_id)
+    push = progress.get_visible_push(current_user, push_id)
     if push is None:
         abort(404)
     return push
@@ -56,7 +64,7 @@ class Selection:
 
     def __init__(self, values: MultiDict):
         self.all = values.get("all") == "1"
-        self.filter = export_view.ListFilter.parse(
+        self.filter = progress.ListFilter.parse(
             values.get("q", "")[:200], values.get("state"), values.get("push")
         )
         self.ids = [int(v) for v in values.getlist("contact_ids") if v.isdigit() and len(v) < 12]
@@ -66,17 +74,17 @@ class Selection:
 
     @property
     def limit(self) -> int:
-        return export_view.SELECT_ALL_LIMIT if self.all else MAX_TICKED
+        return progress.SELECT_ALL_LIMIT if self.all else MAX_TICKED
 
     def query(self) -> sa.Select:
         if self.all:
-            return export_view.filtered_contacts(current_user, self.filter)
+            return progress.filtered_contacts(current_user, self.filter)
         return contacts.visible_contacts(current_user).where(Contact.id.in_(self.ids))
 
     def capped_query(self) -> sa.Select:
         """What a push takes: at most `limit` contacts, in id order (and the dialog's
         forecast counts exactly these)."""
-        ids = export_view.capped_selection(self.query(), self.limit)
+        ids = progress.capped_selection(self.query(), self.limit)
         return sa.select(Contact).where(Contact.id.in_(ids))
 
     def hidden_fields(self) -> list[tuple[str, str]]:
@@ -94,18 +102,12 @@ def _refusal(code: str) -> dict:
 
 def _dialog_refusal() -> dict | None:
     """The reason a push would be refused now (checked again when it starts)."""
-    if not export_view.may_push_now(current_user):
-        return _refusal("not_allowed")
-    connection = export_view.connection_of(current_user.account_id)
-    if connection is None:
-        return _refusal("not_connected")
-    if not connection.connected:
-        return _refusal("needs_reconnect")
-    return None
+    code = refusal(current_user)
+    return _refusal(code) if code else None
 
 
 def _target_object() -> str:
-    from lemontaps.integrations.models import IntegrationSettings, TargetObject
+    from lemontaps.models import IntegrationSettings, TargetObject
 
     settings = db.session.get(IntegrationSettings, current_user.account_id)
     return settings.target_object if settings else TargetObject.LEAD.value
@@ -115,11 +117,18 @@ def _target_object() -> str:
 @login_required
 def push_dialog():
     selection = Selection(request.args)
-    connection = export_view.connection_of(current_user.account_id)
+    connection = connection_for(current_user.account_id)
     refusal = _dialog_refusal()
     forecast = None
     if refusal is None:
-        forecast = export_view.forecast(selection.query(), connection.org_id, selection.limit)
+        target = _target_object()
+        forecast = progress.forecast(
+            selection.query(),
+            connection.org_id,
+            selection.limit,
+            target,
+            progress.cached_describe(current_user.account_id, connection.org_id, target),
+        )
         if forecast.selected == 0:
             refusal = _refusal("nothing_selected")
     return render_page_or_partial(
@@ -150,7 +159,7 @@ def start_push():
                 selection=selection,
                 forecast=None,
                 refusal=_refusal(refused.code),
-                connection=export_view.connection_of(current_user.account_id),
+                connection=connection_for(current_user.account_id),
                 target_object=_target_object(),
                 form=EmptyForm(),
             )
@@ -170,11 +179,17 @@ def start_push():
     return redirect(url_for("contacts.list_contacts", push=push_id))
 
 
-def _details_context(contact: Contact, message: dict | None = None) -> dict:
-    from lemontaps.services import pushes
+def _embedded() -> bool:
+    """The details sit on the contact's own page (not in the table's panel)."""
+    return request.values.get("in") == "contact"
 
-    connection = export_view.connection_of(current_user.account_id)
-    export = pushes.current_exports([contact.id]).get(contact.id)
+
+def details_context(contact: Contact, message: dict | None = None, embedded: bool = False) -> dict:
+    """What exports/partials/details.html shows about a contact the viewer may see."""
+    from lemontaps.pushes import states
+
+    connection = connection_for(current_user.account_id)
+    export = states.current_exports([contact.id]).get(contact.id)
     history = list(
         db.session.scalars(
             sa.select(PushItem)
@@ -186,7 +201,7 @@ def _details_context(contact: Contact, message: dict | None = None) -> dict:
         )
     )
     current = next((i for i in history if export and i.id == export.item_id), None)
-    cells = export_view.export_cells([contact.id], connection.org_id if connection else None)
+    cells = progress.export_cells([contact.id], connection.org_id if connection else None)
     return {
         "contact": contact,
         "export": export,
@@ -194,9 +209,10 @@ def _details_context(contact: Contact, message: dict | None = None) -> dict:
         "history": history,
         "cell": cells[contact.id],
         "connection": connection,
-        "may_push": export_view.may_push_now(current_user),
+        "may_push": user_may_push(current_user),
         "message": message,
         "form": EmptyForm(),
+        "embedded": embedded,
     }
 
 
@@ -205,7 +221,9 @@ def _details_context(contact: Contact, message: dict | None = None) -> dict:
 def contact_details(contact_id: int):
     contact = _contact_or_404(contact_id)
     return render_page_or_partial(
-        "exports/partials/details.html", "exports/details.html", **_details_context(contact)
+        "exports/partials/details.html",
+        "exports/details.html",
+        **details_context(contact, embedded=_embedded()),
     )
 
 
@@ -224,9 +242,9 @@ def push_contact_again(contact_id: int):
         message = {"error": True, **_refusal(refused.code)}
         if not is_htmx():
             flash(message["message"], "error")
-            return redirect(url_for("exports.contact_details", contact_id=contact.id))
+            return redirect(_after_push_again(contact))
         return render_page_or_partial(
-            "exports/partials/details.html", **_details_context(contact, message)
+            "exports/partials/details.html", **details_context(contact, message, _embedded())
         )
     db.session.commit()
     push_id = push.id
@@ -234,12 +252,18 @@ def push_contact_again(contact_id: int):
     db.session.expire_all()
     if not is_htmx():
         flash(_("Pushed again."), "success")
-        return redirect(url_for("exports.contact_details", contact_id=contact.id))
+        return redirect(_after_push_again(contact))
     response = render_page_or_partial(
         "exports/partials/details.html",
-        **_details_context(contact, {"error": False, "message": _("Pushed again.")}),
+        **details_context(contact, {"error": False, "message": _("Pushed again.")}, _embedded()),
     )
     return hx_trigger(response, PUSH_STARTED, {"push": push_id})
+
+
+def _after_push_again(contact: Contact) -> str:
+    if _embedded():
+        return url_for("contacts.view_contact", contact_id=contact.id)
+    return url_for("exports.contact_details", contact_id=contact.id)
 
 
 @bp.route("/pushes/<int:push_id>")
@@ -249,7 +273,7 @@ def push_progress(push_id: int):
     return render_page_or_partial(
         "exports/partials/push_bar.html",
         "exports/push.html",
-        bar=export_view.push_bar(push),
+        bar=progress.push_bar(push),
         form=EmptyForm(),
     )
 
@@ -263,9 +287,39 @@ def dismiss_push(push_id: int):
     push.dismissed_at = push.dismissed_at or utcnow()
     db.session.commit()
     if is_htmx():
-        response = make_response("")  # the bar swaps itself out
-        response.headers["Vary"] = "HX-Request"
-        return response
+        return varies_on_htmx(make_response(""))  # the bar swaps itself out
+    return redirect(url_for("contacts.list_contacts"))
+
+
+@bp.route("/pushes/automatic/dismiss", methods=["POST"])
+@login_required
+def dismiss_automatic_pushes():
+    """The automatic line's "Dismiss": the pushes it summed up (a later one shows anew)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    up_to = request.form.get("up_to", "")
+    if not (up_to.isdigit() and len(up_to) < 12):
+        abort(400)
+    progress.dismiss_automatic(current_user, int(up_to))
+    db.session.commit()
+    if is_htmx():
+        return render_page_or_partial(
+            "exports/partials/push_auto.html", progress=progress.progress_bars(current_user)
+        )
+    return redirect(url_for("contacts.list_contacts"))
+
+
+@bp.route("/pushes/dismiss-finished", methods=["POST"])
+@login_required
+def dismiss_finished_pushes():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    progress.dismiss_finished(current_user)
+    db.session.commit()
+    if is_htmx():
+        return render_page_or_partial(
+            "exports/partials/progress.html", progress=progress.progress_bars(current_user)
+        )
     return redirect(url_for("contacts.list_contacts"))
 
 
@@ -280,21 +334,20 @@ def poll():
     since = args.get("since", "")
     shown_new = args.get("new", "0")
     mode = "idle" if args.get("mode") == "idle" else "active"
-    connection = export_view.connection_of(current_user.account_id)
-    answer = export_view.poll(
+    connection = connection_for(current_user.account_id)
+    answer = progress.poll(
         current_user,
         connection.org_id if connection else None,
-        export_view.parse_tokens(args.getlist("c")),
-        export_view.parse_tokens(args.getlist("b")),
+        progress.parse_tokens(args.getlist("c")),
+        progress.parse_tokens(args.getlist("b")),
         int(since) if since.isdigit() and len(since) < 12 else None,
         int(shown_new) if shown_new.isdigit() and len(shown_new) < 9 else 0,
+        args.get("a", "")[:64],
     )
     next_mode = "active" if answer.active else "idle"
     status = STOP_POLLING if (mode == "active" and not answer.active) else 200
     if answer.empty and next_mode == mode:
-        response = make_response("", 204)  # nothing changed: htmx swaps nothing
-        response.headers["Vary"] = "HX-Request"
-        return response
+        return varies_on_htmx(make_response("", 204))  # nothing changed: htmx swaps nothing
     response = render_page_or_partial(
         "exports/partials/poll.html",
         answer=answer,
@@ -327,11 +380,6 @@ def record_url(connection, sf_id: str | None, org_id: str | None = None) -> str 
 
 
 @bp.app_template_global()
-def list_url(**params) -> str:
-    return url_for("contacts.list_contacts", **{k: v for k, v in params.items() if v})
-
-
-@bp.app_template_global()
 def org_label(connection) -> str:
     return urlsplit(connection.instance_url).netloc if connection else ""
 
@@ -349,3 +397,8 @@ def reason_words(code: str | None, details: dict | None = None) -> str:
 @bp.app_template_global()
 def reason_advice(code: str | None) -> str:
     return reason_hint(code)
+
+
+@bp.app_template_filter("note_words")
+def note_words(note: str) -> str:
+    return note_text(note)

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("imports", __name__, url_prefix="/contacts/import")
-
-from lemontaps.imports import routes  # noqa: E402,F401

@@ -4,10 +4,10 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from lemontaps.authz import admin_required
-from lemontaps.contacts.forms import EmptyForm
 from lemontaps.extensions import db
+from lemontaps.forms import EmptyForm
 from lemontaps.imports import bp
-from lemontaps.services import contacts
+from lemontaps.pushes import automatic
 from lemontaps.services import csv_import as importer
 
 PREVIEW_PAGE_SIZE = 100
@@ -102,7 +102,7 @@ def run_import(import_id: str):
     account_id = current_user.account_id
     db.session.commit()
     if ids:
-        contacts.contacts_created(account_id, ids)
+        automatic.contacts_created(account_id, ids)
     return redirect(url_for("imports.preview", import_id=upload.id))
 
 

@@ -11,25 +11,25 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lemontaps.accounts.forms import EmptyForm
 from lemontaps.authz import admin_required
 from lemontaps.extensions import db
+from lemontaps.forms import EmptyForm
 from lemontaps.htmx import render_page_or_partial
 from lemontaps.integrations import bp
 from lemontaps.integrations.forms import ConnectForm, SettingsForm
 from lemontaps.integrations.messages import connect_error_message
-from lemontaps.integrations.models import ExportMode, OAuthAttempt
-from lemontaps.jobs import EXPORTS, enqueue, enqueue_safely
-from lemontaps.jobs.export import enqueue_push, resume_after_connect
-from lemontaps.salesforce.errors import HostNotAllowed, SalesforceError
-from lemontaps.services import salesforce_connect as connect
-from lemontaps.services.push_start import (
+from lemontaps.models import ExportMode, OAuthAttempt
+from lemontaps.pushes.dispatch import enqueue_push, enqueue_resume_after_connect
+from lemontaps.pushes.start import (
     count_unsettled,
     drop_for_other_orgs,
     drop_waiting_automatic,
     retarget_to_org,
     waiting_for_other_org,
 )
+from lemontaps.queueing import enqueue_safely
+from lemontaps.salesforce.errors import HostNotAllowed, SalesforceError
+from lemontaps.services import salesforce_connect as connect
 
 
 def _setup():
@@ -79,19 +79,28 @@ def connection_panel():
 @admin_required
 def authorize():
     form = ConnectForm()
-    if not form.validate_on_submit():
-        return _render_page(connect_form=form, status=422)
-    try:
-        url = connect.start_authorization(
-            _setup(), current_user, form.environment.data, form.my_domain.data or ""
+    if form.validate_on_submit():
+        try:
+            url = connect.start_authorization(
+                _setup(), current_user, form.environment.data, form.my_domain.data or ""
+            )
+        except HostNotAllowed:
+            form.my_domain.errors.append(
+                _("Enter your org's My Domain, e.g. acme.my.salesforce.com (a Salesforce domain).")
+            )
+        else:
+            db.session.commit()
+            return redirect(url, code=303)
+    if request.form.get("popup") == "1":
+        # Posted into the OAuth popup: it hands the error to the page that opened it and
+        # closes, and that page shows it at the field.
+        field = next((f for f in form if f.errors), form.my_domain)
+        response = _callback_page(
+            "invalid", field.errors[0] if field.errors else "", field=field.id
         )
-    except HostNotAllowed:
-        form.my_domain.errors.append(
-            _("Enter your org's My Domain, e.g. acme.my.salesforce.com (a Salesforce domain).")
-        )
-        return _render_page(connect_form=form, status=422)
-    db.session.commit()
-    return redirect(url, code=303)
+        response.status_code = 422
+        return response
+    return _render_page(connect_form=form, status=422)
 
 
 @bp.route("/salesforce/callback")
@@ -102,7 +111,7 @@ def callback():
     try:
         connection = connect.complete_authorization(_setup(), current_user, params)
         db.session.commit()
-        enqueue_safely(enqueue, EXPORTS, resume_after_connect, connection.account_id)
+        enqueue_safely(enqueue_resume_after_connect, connection.account_id)
         status, message, detail = "connected", _connected_message(connection), ""
     except connect.OrgSwitchPending as pending:
         db.session.commit()  # keeps the pending connection on the attempt
@@ -133,13 +142,14 @@ def _connected_message(connection) -> str:
     )
 
 
-def _callback_page(status: str, message: str, detail: str = "", switch=None):
+def _callback_page(status: str, message: str, detail: str = "", switch=None, field: str = ""):
     response = make_response(
         render_template(
             "integrations/callback.html",
             status=status,
             message=message,
             detail=detail,
+            field=field,
             switch=switch,
             waiting=_waiting_for_other_org() if switch else 0,
             action_form=EmptyForm(),

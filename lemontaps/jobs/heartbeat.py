@@ -11,9 +11,8 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from lemontaps.exports.models import ExportState, PushItem
 from lemontaps.extensions import db
-from lemontaps.models import utcnow
+from lemontaps.models import ExportState, PushItem, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from flask import Flask
 from rq import Worker, get_current_job
 from rq.serializers import JSONSerializer
 
-from lemontaps.jobs import QUEUES
+from lemontaps.queueing import QUEUES
 
 log = logging.getLogger(__name__)
 

@@ -110,14 +110,6 @@ class SalesforceClient:
     def query(self, soql: str) -> dict:
         return self.json("GET", f"{self.data_path}/query/", params={"q": soql})
 
-    def query_all_records(self, soql: str) -> list[dict]:
-        page = self.query(soql)
-        records = list(page.get("records", []))
-        while not page.get("done", True) and page.get("nextRecordsUrl"):
-            page = self.json("GET", page["nextRecordsUrl"])
-            records.extend(page.get("records", []))
-        return records
-
     def composite(self, subrequests: list[dict], all_or_none: bool = False) -> dict:
         return self.json(
             "POST",

@@ -8,9 +8,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from lemontaps.api.models import ApiToken
 from lemontaps.extensions import db
-from lemontaps.models import User, utcnow
+from lemontaps.models import ApiToken, User, utcnow
 
 TOKEN_PREFIX = "lt_"
 SHOWN_PREFIX_LENGTH = len(TOKEN_PREFIX) + 6

@@ -2,8 +2,9 @@
 form, the JSON API and the CSV import.
 
 `clean(name, value)` trims and drops control characters the way the form always did;
-`field_errors(name, value)` checks one cleaned value; `validate_contact(data)` does both for a
-whole mapping and adds the "at least a name, a company or an e-mail" rule.
+`field_errors(name, value)` checks one cleaned value; `validate_strings(values, result)` does
+both for a whole mapping; `has_identity(data)` is the "at least a name, a company or an e-mail"
+rule.
 """
 
 from __future__ import annotations
@@ -220,13 +221,6 @@ def validate_strings(values: Mapping[str, str | None], result: ContactValidation
         result.data[name] = value
         for message in field_errors(name, value):
             result.add_error(name, message)
-
-
-def check_identity(result: ContactValidation, existing: Mapping[str, Any] | None = None) -> None:
-    """The record after the change must still have a name, a company or an e-mail."""
-    merged = {**(existing or {}), **result.data}
-    if not has_identity(merged):
-        result.add_error("first_name", message_need_identity())
 
 
 def contact_values(contact) -> dict[str, Any]:

@@ -67,12 +67,17 @@ class ContactRuleError(Exception):
         self.code = code
 
 
-def visible_contacts(viewer: User) -> sa.Select:
-    """Admins see every contact of their account, end users only the contacts they met."""
-    query = sa.select(Contact).where(Contact.account_id == viewer.account_id)
+def visible_rows(viewer: User, model, owner: sa.ColumnElement) -> sa.Select:
+    """Admins see every row of their account, end users only the rows `owner` gives them."""
+    query = sa.select(model).where(model.account_id == viewer.account_id)
     if not viewer.is_admin:
-        query = query.where(Contact.met_by_id == viewer.id)
+        query = query.where(owner == viewer.id)
     return query
+
+
+def visible_contacts(viewer: User) -> sa.Select:
+    """End users see the contacts they met."""
+    return visible_rows(viewer, Contact, Contact.met_by_id)
 
 
 def get_visible_contact(viewer: User, contact_id: int) -> Contact | None:
@@ -124,10 +129,6 @@ class ContactPage:
     total: int
     more: bool
 
-    @property
-    def is_first(self) -> bool:
-        return self.prev_cursor is None
-
 
 def _order(sort: Sort, backwards: bool = False):
     descending = (sort is Sort.NEWEST) != backwards
@@ -151,20 +152,18 @@ def count_capped(query: sa.Select, limit: int | None = None) -> tuple[int, bool]
     return min(total, limit), total > limit
 
 
-def contact_page(
-    viewer: User,
-    search: str | None = None,
+def keyset_page(
+    query: sa.Select,
+    total: int,
+    more: bool,
     sort: Sort = Sort.NEWEST,
     after: Cursor | None = None,
     before: Cursor | None = None,
     page_size: int = PAGE_SIZE,
 ) -> ContactPage:
-    """One page in (met_on, id) order, by keyset: the cost does not grow with the page number.
-
-    Two queries whatever the account's size: the page (with met_by joined) and a capped count.
-    """
-    base = apply_search(visible_contacts(viewer), search)
-    query = base.options(joinedload(Contact.met_by))
+    """One page of the contacts `query` selects, in (met_on, id) order, by keyset: the cost
+    does not grow with the page number. One query (met_by joined); the caller counts."""
+    query = query.options(joinedload(Contact.met_by))
     backwards = before is not None and after is None
     if backwards:
         query = query.where(_beyond(before, sort, backwards=True))
@@ -178,7 +177,6 @@ def contact_page(
         has_prev, has_next = has_more, True
     else:
         has_prev, has_next = after is not None, has_more
-    total, more = count_capped(base)
     return ContactPage(
         contacts=rows,
         next_cursor=Cursor.of(rows[-1]) if has_next and rows else None,
@@ -186,6 +184,23 @@ def contact_page(
         total=total,
         more=more,
     )
+
+
+def contact_page(
+    viewer: User,
+    search: str | None = None,
+    sort: Sort = Sort.NEWEST,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    page_size: int = PAGE_SIZE,
+) -> ContactPage:
+    """One keyset page of the viewer's contacts matching `search`.
+
+    Two queries whatever the account's size: a capped count and the page.
+    """
+    base = apply_search(visible_contacts(viewer), search)
+    total, more = count_capped(base)
+    return keyset_page(base, total, more, sort, after, before, page_size)
 
 
 def met_by_candidates(account_id: int, current: User | None = None) -> list[User]:
@@ -247,24 +262,6 @@ def update_contact(contact: Contact, data: dict[str, Any], met_by: User | None =
     contact.refresh_search_text()
     db.session.flush()
     return contact
-
-
-def contacts_created(account_id: int, contact_ids: list[int]) -> None:
-    """Called after new contacts are committed; the automatic push hooks in here.
-
-    Every way of creating contacts (form, API, CSV import) calls it once per commit, so
-    contacts from any source are "new contacts" alike.
-    """
-    from lemontaps.services.auto_push import on_contacts_created
-
-    on_contacts_created(account_id, contact_ids)
-
-
-def contact_updated(contact: Contact) -> None:
-    """Called after an edit is committed: a failed automatic push is retried."""
-    from lemontaps.services.auto_push import on_contact_updated
-
-    on_contact_updated(contact)
 
 
 def delete_contact(contact: Contact) -> None:

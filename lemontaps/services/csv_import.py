@@ -22,8 +22,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from lemontaps.extensions import db
-from lemontaps.imports.models import ContactImport
-from lemontaps.models import ContactSource, User, utcnow
+from lemontaps.models import ContactImport, ContactSource, User, utcnow
 from lemontaps.services import contact_validation as rules
 from lemontaps.services.contacts import create_contact
 

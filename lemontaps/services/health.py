@@ -4,7 +4,7 @@ endpoint (e.g. invalid_client: a wrong client id or secret in the configuration)
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.integrations.models import SalesforceConnection
+from lemontaps.models import SalesforceConnection
 
 
 def health_report(rq_state) -> dict:

@@ -80,12 +80,8 @@ def map_contact(
 ) -> MappedRecord | MappingFailure:
     """`values`: the contact's fields by Lemontaps name; `describe`: the org's field facts."""
     describe = describe or {}
-    fields: dict[str, str] = {}
-    for ours, theirs in FIELD_MAP[target].items():
-        value = (values.get(ours) or "").strip()
-        if value:
-            fields[theirs] = value
-    failure = _name_and_company(fields, target)
+    fields = _mapped_fields(values, target)
+    failure = _prechecks(fields, target, describe)
     if failure:
         return failure
     notes: list[str] = []
@@ -96,6 +92,48 @@ def map_contact(
         values.get("notes") or "", values.get("met_on"), extra_description_lines
     )
     return _fit_lengths(fields, describe, notes)
+
+
+def precheck(values: dict, target: str, describe: dict | None = None) -> MappingFailure | None:
+    """Why the push engine would fail this contact before any API call, or None. The push
+    dialog's forecast runs exactly this too; it reads only the FIELD_MAP fields of `target`."""
+    return _prechecks(_mapped_fields(values, target), target, describe or {})
+
+
+def email_key(email: str | None) -> str:
+    """How a push tells two contacts with the same e-mail apart from different ones."""
+    return (email or "").strip().lower()
+
+
+def _mapped_fields(values: dict, target: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for ours, theirs in FIELD_MAP[target].items():
+        value = (values.get(ours) or "").strip()
+        if value:
+            fields[theirs] = value
+    return fields
+
+
+def _prechecks(fields: dict, target: str, describe: dict) -> MappingFailure | None:
+    return _name_and_company(fields, target) or _uncuttable_too_long(fields, describe)
+
+
+def _too_long(name: str, value: str, describe: dict) -> int | None:
+    """The field's length limit when `value` exceeds it, else None."""
+    facts = describe.get(name) or {}
+    limit = facts.get("length") or 0
+    if not limit or facts.get("type") not in STRING_TYPES or len(value) <= limit:
+        return None
+    return limit
+
+
+def _uncuttable_too_long(fields: dict, describe: dict) -> MappingFailure | None:
+    # Later steps (country, picklists, description) never touch these fields.
+    for name, value in fields.items():
+        limit = _too_long(name, value, describe) if name in NEVER_CUT else None
+        if limit:
+            return MappingFailure("too_long", field=name, limit=limit, length=len(value))
+    return None
 
 
 def _name_and_company(fields: dict, target: str) -> MappingFailure | None:
@@ -146,15 +184,12 @@ def _drop_unknown_picklist_values(fields: dict, describe: dict, notes: list[str]
                 del fields[name]
 
 
-def _fit_lengths(fields: dict, describe: dict, notes: list[str]) -> MappedRecord | MappingFailure:
+def _fit_lengths(fields: dict, describe: dict, notes: list[str]) -> MappedRecord:
     shortened = []
     for name, value in list(fields.items()):
-        facts = describe.get(name) or {}
-        limit = facts.get("length") or 0
-        if not limit or facts.get("type") not in STRING_TYPES or len(value) <= limit:
+        limit = _too_long(name, value, describe)
+        if not limit or name in NEVER_CUT:  # never-cut fields were checked up front
             continue
-        if name in NEVER_CUT:
-            return MappingFailure("too_long", field=name, limit=limit, length=len(value))
         fields[name] = value[:limit].rstrip()
         shortened.append(name)
     return MappedRecord(fields=fields, shortened=shortened, notes=notes)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from lemontaps.crypto import TokenCipher
 from lemontaps.extensions import db
-from lemontaps.integrations.models import (
+from lemontaps.models import (
     ConnectionStatus,
     IntegrationSettings,
     OAuthAttempt,
@@ -24,8 +24,9 @@ from lemontaps.integrations.models import (
     PendingRevocation,
     SalesforceConnection,
     TargetObject,
+    User,
+    utcnow,
 )
-from lemontaps.models import User, utcnow
 from lemontaps.salesforce import oauth
 from lemontaps.salesforce.client import ApiUsage, SalesforceClient
 from lemontaps.salesforce.errors import (
@@ -275,6 +276,7 @@ def apply_connection(setup, http, user: User, new: dict) -> SalesforceConnection
     connection.connected_at = utcnow()
     connection.needs_reconnect_since = None
     connection.reconnect_mail_sent_at = None
+    connection.reconnect_mail_error = None
     connection.token_error = None
     connection.api_used, connection.api_limit = new["api_used"], new["api_limit"]
     connection.api_checked_at = utcnow() if new["api_limit"] else None

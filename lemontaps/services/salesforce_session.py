@@ -13,8 +13,7 @@ import requests
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.integrations.models import ConnectionStatus, SalesforceConnection
-from lemontaps.models import utcnow
+from lemontaps.models import ConnectionStatus, SalesforceConnection, utcnow
 from lemontaps.salesforce import oauth
 from lemontaps.salesforce.client import SalesforceClient
 from lemontaps.salesforce.errors import TokenError, TransientError

@@ -2,11 +2,11 @@
 
 Run by hand when the recordings change:
 
-    python -m salesforce_emulator.schema.build_from_recordings [SHARED_DIR]
+    python -m salesforce_emulator.schema.build_from_recordings [RECORDINGS_DIR]
 
-SHARED_DIR defaults to $LEMONTAPS_SHARED_DIR, else <repo>/../shared. The
-emulator itself only reads the committed JSON, because a fresh clone has no
-../shared folder.
+RECORDINGS_DIR defaults to tests/recordings/ of this repository (third-party
+recordings with their licences). The emulator itself only reads the committed
+JSON: the tests folder is not part of an installation.
 
 The recordings are VCR YAML cassettes; the describe body sits in a folded
 block scalar under ``response.body.string``. PyYAML is not a dependency, so
@@ -22,14 +22,13 @@ meaning (same keys, same order).
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from pathlib import Path
 
 SCHEMA_DIR = Path(__file__).resolve().parent
 REPO_ROOT = SCHEMA_DIR.parent.parent
-CASSETTE_DIR = Path("salesforce-recordings/cumulusci/cumulusci/tests/shared_cassettes")
+CASSETTE_DIR = Path("cumulusci/cumulusci/tests/shared_cassettes")
 RECORDED_OBJECTS = ("Lead", "Contact")
 
 VERSION_PLACEHOLDER = "{version}"
@@ -40,14 +39,12 @@ _DATA_PATH_VERSION = re.compile(r"/services/data/v(?:\d+\.\d+|xx\.0)/")
 _ORG_HOST = re.compile(r"https://[A-Za-z0-9.-]+\.salesforce\.com")
 
 
-def default_shared_dir() -> Path:
-    """Where the recordings live: $LEMONTAPS_SHARED_DIR or <repo>/../shared."""
-    configured = os.environ.get("LEMONTAPS_SHARED_DIR")
-    return Path(configured) if configured else REPO_ROOT.parent / "shared"
+def default_recordings_dir() -> Path:
+    return REPO_ROOT / "tests" / "recordings"
 
 
-def cassette_path(shared_dir: Path, object_name: str) -> Path:
-    return shared_dir / CASSETTE_DIR / f"GET_sobjects_{object_name}_describe.yaml"
+def cassette_path(recordings_dir: Path, object_name: str) -> Path:
+    return recordings_dir / CASSETTE_DIR / f"GET_sobjects_{object_name}_describe.yaml"
 
 
 def read_cassette_body(path: Path) -> str:
@@ -74,11 +71,11 @@ def templated_describe(body_text: str) -> dict:
     return json.loads(text)
 
 
-def build(shared_dir: Path) -> dict[str, str]:
+def build(recordings_dir: Path) -> dict[str, str]:
     """Map each output file name to the exact text it should contain."""
     outputs = {}
     for object_name in RECORDED_OBJECTS:
-        path = cassette_path(shared_dir, object_name)
+        path = cassette_path(recordings_dir, object_name)
         describe = templated_describe(read_cassette_body(path))
         outputs[f"{object_name.lower()}.json"] = render(describe)
     return outputs
@@ -95,11 +92,11 @@ def render(describe: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
-    shared_dir = Path(argv[1]) if len(argv) > 1 else default_shared_dir()
-    if not (shared_dir / CASSETTE_DIR).is_dir():
-        print(f"recordings not found under {shared_dir}", file=sys.stderr)
+    recordings_dir = Path(argv[1]) if len(argv) > 1 else default_recordings_dir()
+    if not (recordings_dir / CASSETTE_DIR).is_dir():
+        print(f"recordings not found under {recordings_dir}", file=sys.stderr)
         return 1
-    for file_name, text in build(shared_dir).items():
+    for file_name, text in build(recordings_dir).items():
         (SCHEMA_DIR / file_name).write_text(text, encoding="utf-8")
         print(f"wrote {SCHEMA_DIR / file_name}")
     return 0

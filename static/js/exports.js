@@ -100,21 +100,23 @@
   // turns finished, ask for them again (the table's #filters-refresh listens for this).
   // htmx:load fires for every piece of content htmx puts in the page, out-of-band bars
   // included (the poller itself may have been replaced by then, so not htmx:afterRequest).
+  // The automatic line keeps its id; data-round tells a later round of it apart.
   var finished = {};
-  var FINISHED = "section.push-bar[data-finished='true']";
+  var FINISHED = "section.push-bar[data-finished='true'], #push-auto[data-finished='true']";
+  function finishedKey(elt) { return elt.id + ":" + (elt.getAttribute("data-round") || ""); }
   document.addEventListener("htmx:load", function (event) {
     var elt = event.detail.elt;
     if (!elt || !elt.querySelectorAll) return;
     if (elt.matches(FINISHED)) {
-      if (finished[elt.id]) return;
-      finished[elt.id] = true;
+      if (finished[finishedKey(elt)]) return;
+      finished[finishedKey(elt)] = true;
       window.setTimeout(function () {
         document.body.dispatchEvent(new CustomEvent("export-counts-stale", { bubbles: true }));
       }, 0);
       return;
     }
     // A whole page or table: what is finished there is counted already.
-    elt.querySelectorAll(FINISHED).forEach(function (bar) { finished[bar.id] = true; });
+    elt.querySelectorAll(FINISHED).forEach(function (bar) { finished[finishedKey(bar)] = true; });
   });
 
   function syncPushButton() {

@@ -9,9 +9,11 @@
   var data = {
     type: CHANNEL,
     status: result.getAttribute("data-status"),
-    message: result.getAttribute("data-message")
+    message: result.getAttribute("data-message"),
+    field: result.getAttribute("data-field") || ""
   };
-  if ("BroadcastChannel" in window) {
+  // A field error (a wrong My Domain) is for the page that opened this popup only.
+  if (!data.field && "BroadcastChannel" in window) {
     var channel = new BroadcastChannel(CHANNEL);
     channel.postMessage(data);
     channel.close();

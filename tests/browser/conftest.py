@@ -17,16 +17,17 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from config import Config, TestingConfig
-from lemontaps import create_app
+from config import Config
 from lemontaps.extensions import db
 from lemontaps.vendor import sri_of  # noqa: F401  (for the tests)
 from salesforce_emulator.control import ControlClient
 from tests.e2e.conftest import (
     ROOT,
+    TOKEN_KEYS,
     Mailbox,
     RedisServer,
     Workers,
+    create_deployed_app,
     free_port,
     start_emulator,
     wait_until,
@@ -117,33 +118,25 @@ def live(bworkdir):
     emulator, emulator_urls = start_emulator(bworkdir, url + CALLBACK_PATH)
     server = thread = workers = None
     try:
+        # What a deployment sets; the app and the worker are built from APP_CONFIG=demo, as
+        # `make run` builds them (CSRF on, plain-HTTP cookies, no SERVER_NAME).
         settings = {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{bworkdir / 'app.sqlite'}",
-            "SQLALCHEMY_ENGINE_OPTIONS": {},
-            "RQ_IS_ASYNC": True,
             "REDIS_URL": redis_server.url,
+            "RATELIMIT_STORAGE_URI": redis_server.url,
             "BASE_URL": url,
+            "TOKEN_ENCRYPTION_KEYS": TOKEN_KEYS,
             "SALESFORCE_REDIRECT_URI": url + CALLBACK_PATH,
             "SALESFORCE_LOGIN_URL": emulator_urls["login"],
             "SALESFORCE_SANDBOX_URL": emulator_urls["sandbox"],
             "SALESFORCE_EMULATOR_URLS": ",".join(emulator_urls.values()),
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": smtp.port,
-            "MAIL_SUPPRESS_SEND": False,
             "PUSH_JOB_TIMEOUT": 60,
             "PUSH_STUCK_GRACE_SECONDS": 5,
             "SWEEP_INTERVAL_SECONDS": 2,
         }
-        # A browser's view: CSRF on (htmx must send the tokens), the loopback host and port
-        # instead of TestingConfig's SERVER_NAME, plain-HTTP cookies.
-        web_only = {
-            "WTF_CSRF_ENABLED": True,
-            "SERVER_NAME": None,
-            "TESTING": False,
-            "SESSION_COOKIE_SECURE": False,
-            "REMEMBER_COOKIE_SECURE": False,
-        }
-        app = create_app(type("BrowserConfig", (TestingConfig,), {**settings, **web_only}))
+        app = create_deployed_app(settings)
         with app.app_context():
             db.create_all()
             db.session.remove()

@@ -2,14 +2,17 @@
 change without a reload, the progress bar finishes and is dismissed, and the details panel
 opens and closes by mouse and by keyboard (focus back on the icon)."""
 
+import email
 import re
 from datetime import date
+from email.policy import default as default_policy
 
 import pytest
 from playwright.sync_api import expect
 
 from lemontaps.extensions import db
 from tests.browser.conftest import connect_over_http, log_in, new_context, screenshot
+from tests.e2e.conftest import wait_until
 from tests.factories import admin_of, make_account, make_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -83,7 +86,9 @@ def test_push_icons_change_live_and_the_progress_bar_finishes(live, desktop, con
     dialog = page.locator("dialog#push-dialog")
     expect(dialog).to_be_visible()
     expect(dialog.locator(".push-summary")).to_contain_text("Push 5 contacts as Leads to")
-    expect(dialog.locator(".forecast-send")).to_contain_text("5 will be sent")
+    # Dijkstra has no company: the dialog says so before anything is sent
+    expect(dialog.locator(".forecast-send")).to_contain_text("4 will be sent")
+    expect(dialog.locator("[data-reason=missing_company]")).to_contain_text("1 will fail")
     page.click("#push-confirm")
     expect(dialog).to_be_hidden()  # closes itself once the push started
 
@@ -134,6 +139,26 @@ def test_push_icons_change_live_and_the_progress_bar_finishes(live, desktop, con
     expect(page.locator("#push-progress section.push-bar")).to_have_count(0)
     page.reload()  # dismissed for good (the state lives in the database)
     expect(page.locator("#push-progress section.push-bar")).to_have_count(0)
+
+    # The worker mailed the summary of this browser-started push; its link (from BASE_URL)
+    # opens this push's failures.
+    wait_until(lambda: summary_mails(live), 30, "the summary e-mail")
+    (message,) = summary_mails(live)
+    body = message.get_body(("plain",)).get_content()
+    assert "Exported: 4" in body and "Failed: 1" in body
+    (link,) = re.findall(r"\S+state=failed\S*", body)
+    assert link.startswith(live.url + "/contacts/?push="), link
+    page.goto(link)
+    main = page.locator("main")
+    expect(main).to_contain_text("Edsger Dijkstra")
+    expect(main).not_to_contain_text("Ada Lovelace")
+
+
+def summary_mails(live) -> list:
+    messages = [
+        email.message_from_bytes(m.content, policy=default_policy) for m in live.smtp.messages
+    ]
+    return [m for m in messages if "Salesforce push finished" in m["Subject"]]
 
 
 def details_by_mouse(page, contact_id: int, name: str, shot: str | None = None):

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lemontaps.extensions import db
-from lemontaps.integrations.models import IntegrationSettings
+from lemontaps.models import IntegrationSettings
 from tests.browser.conftest import (
     PHONE,
     connect_over_http,

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lemontaps.extensions import db
-from lemontaps.integrations.models import IntegrationSettings
+from lemontaps.models import IntegrationSettings
 from tests.browser.conftest import connect_over_http, log_in, new_context
 from tests.e2e.conftest import wait_until
 from tests.factories import admin_of, make_account, make_contact, make_user

@@ -1,25 +1,38 @@
 """End-to-end: the emulator as its own process, a private Redis, real rq workers, a real SMTP
-server, and the app's database in a SQLite file they all share."""
+server, and the app's database in a SQLite file they all share.
+
+The app (served over HTTP on BASE_URL, and used in-process by the tests) and the workers are
+built as `make run` builds them: APP_CONFIG=demo plus the environment a deployment sets, and
+nothing a real process lacks."""
 
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 from aiosmtpd.controller import Controller
+from flask import g, has_app_context
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
-from config import TestingConfig
 from lemontaps import create_app
 from lemontaps.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi"]
+APP_CONFIG = "demo"  # what `make run` starts
+CALLBACK_PATH = "/integrations/salesforce/callback"
+# A deployment's own key (the demo would write one into instance/ instead).
+TOKEN_KEYS = "ZTJlLWtleS1lMmUta2V5LWUyZS1rZXktZTJlLWtleS0="
 
 
 def free_port(count: int = 1) -> int:
@@ -177,41 +190,129 @@ def start_emulator(workdir: Path, callback_url: str) -> tuple[subprocess.Popen, 
     return process, urls
 
 
+class LiveServer:
+    """The web app over HTTP on a fixed loopback port (BASE_URL), serving each test's app."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.target = None
+        self.server = make_server("127.0.0.1", self.port, self, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __call__(self, environ, start_response):
+        if self.target is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"no app"]
+        return self.target(environ, start_response)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(10)
+
+
 @pytest.fixture(scope="module")
-def emulator_urls(workdir):
-    process, urls = start_emulator(workdir, "http://localhost/integrations/salesforce/callback")
+def live_server():
+    server = LiveServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def emulator_urls(workdir, live_server):
+    process, urls = start_emulator(workdir, live_server.url + CALLBACK_PATH)
     yield urls
     process.terminate()
     process.wait(10)
 
 
 @pytest.fixture
-def settings(workdir, redis_server, smtp, emulator_urls, request):
+def settings(workdir, redis_server, smtp, emulator_urls, live_server, request):
     database = workdir / f"app-{request.node.name[:40]}.sqlite"
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {},
-        "RQ_IS_ASYNC": True,
         "REDIS_URL": redis_server.url,
+        "RATELIMIT_STORAGE_URI": redis_server.url,
+        "BASE_URL": live_server.url,
+        "TOKEN_ENCRYPTION_KEYS": TOKEN_KEYS,
         "SALESFORCE_LOGIN_URL": emulator_urls["login"],
         "SALESFORCE_SANDBOX_URL": emulator_urls["sandbox"],
         "SALESFORCE_EMULATOR_URLS": ",".join(emulator_urls.values()),
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp.port,
-        "MAIL_SUPPRESS_SEND": False,
         "PUSH_JOB_TIMEOUT": 20,
         "PUSH_STUCK_GRACE_SECONDS": 10,  # a beat every 2.5 s; a busy machine delays some
         "SWEEP_INTERVAL_SECONDS": 1,
+        "MAIL_RETRY_INTERVALS": "2,5,10",  # scaled down like the timeouts above
     }
 
 
+def deployment_env(settings: dict) -> dict[str, str]:
+    """`settings` as a deployment gives them: LEMONTAPS_<NAME> environment variables."""
+    env = {"APP_CONFIG": APP_CONFIG}
+    for name, value in settings.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        env[f"LEMONTAPS_{name}"] = str(value)
+    return env
+
+
+@contextmanager
+def environment(values: dict[str, str]):
+    # Only these keys are restored: the app sets OAUTHLIB_* for the loopback emulator.
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def create_deployed_app(settings: dict):
+    """The app as wsgi.py creates it in a process started with the deployment's environment."""
+    with environment(deployment_env(settings)):
+        app = create_app()
+    app.test_client_class = BrowserLikeClient
+    return app
+
+
+class BrowserLikeClient(FlaskClient):
+    """The test client sends the session's CSRF token with every POST, as the app's forms and
+    htmx do (the app checks it: CSRF is on, as in production)."""
+
+    def open(self, *args, **kwargs):
+        # The tests hold one app context, which each request reuses; a server gives every
+        # request a fresh `g` (Flask-WTF and Flask-Login cache the session's token and user).
+        if has_app_context():
+            vars(g).clear()
+        return super().open(*args, **kwargs)
+
+    def post(self, *args, **kwargs):
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("X-CSRFToken", self.csrf_token())
+        return super().post(*args, headers=headers, **kwargs)
+
+    def csrf_token(self) -> str:
+        page = self.get("/auth/login", follow_redirects=True).get_data(as_text=True)
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
 @pytest.fixture
-def app(settings):
-    config = type("E2EConfig", (TestingConfig,), settings)
-    app = create_app(config)
+def app(settings, live_server):
+    app = create_deployed_app(settings)
     with app.app_context():
         db.create_all()
+        live_server.target = app
         yield app
+        live_server.target = None
         db.session.remove()
         db.engine.dispose()
 
@@ -236,13 +337,7 @@ def descendants(pid: int) -> list[int]:
 
 class Workers:
     def __init__(self, settings: dict, workdir: Path):
-        self.env = dict(os.environ, APP_CONFIG="testing", PYTHONUNBUFFERED="1")
-        for name, value in settings.items():
-            if isinstance(value, bool):
-                value = "true" if value else "false"
-            elif isinstance(value, dict):
-                continue
-            self.env[f"LEMONTAPS_{name}"] = str(value)
+        self.env = dict(os.environ, PYTHONUNBUFFERED="1", **deployment_env(settings))
         self.workdir = workdir
         self.processes: list[subprocess.Popen] = []
 

@@ -9,10 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from config import DemoConfig
-from lemontaps import create_app
-from lemontaps.exports.models import PushItem
 from lemontaps.extensions import db
-from lemontaps.models import Contact
+from lemontaps.models import Contact, PushItem
 from tests.e2e.conftest import Workers, wait_until
 from tests.e2e.test_push_processes import all_settled, connect, start_push, states
 from tests.factories import bulk_insert_contacts, make_account, make_user
@@ -20,7 +18,6 @@ from tests.factories import bulk_insert_contacts, make_account, make_user
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 SIZE = 400
-TOKEN_KEY = "ZGVtby1lMmUta2V5LWRlbW8tZTJlLWtleS1kZW1vLTE="
 
 
 def _sent() -> list[int]:
@@ -32,69 +29,49 @@ def _sent() -> list[int]:
 
 
 @pytest.fixture
-def demo_settings(workdir, redis_server, smtp, emulator_urls, request):
-    """Only what must point at this test's processes; everything else is DemoConfig's."""
-    database = workdir / f"demo-{request.node.name[:40]}.sqlite"
-    return {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-        "REDIS_URL": redis_server.url,
-        "RATELIMIT_STORAGE_URI": redis_server.url,
-        "SALESFORCE_LOGIN_URL": emulator_urls["login"],
-        "SALESFORCE_SANDBOX_URL": emulator_urls["sandbox"],
-        "SALESFORCE_EMULATOR_URLS": ",".join(emulator_urls.values()),
-        "BASE_URL": "http://localhost",  # the callback the emulator was started with
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": smtp.port,
-        # The demo keeps its key in instance/; the test must not write into the checkout.
-        "TOKEN_ENCRYPTION_KEYS": TOKEN_KEY,
-    }
+def settings(settings):
+    """make run's own timing: the default job timeout, stuck grace and sweep interval."""
+    scaled = ("PUSH_JOB_TIMEOUT", "PUSH_STUCK_GRACE_SECONDS", "SWEEP_INTERVAL_SECONDS")
+    return {name: value for name, value in settings.items() if name not in scaled}
 
 
 @pytest.fixture
-def demo_app(demo_settings):
-    # The test drives the web app through Flask's test client, which posts no CSRF token;
-    # the workers (the processes under test) run DemoConfig unchanged.
-    config = type("DemoDriver", (DemoConfig,), {**demo_settings, "WTF_CSRF_ENABLED": False})
-    app = create_app(config)
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == DemoConfig.SQLALCHEMY_ENGINE_OPTIONS
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def demo_workers(demo_settings, workdir, redis_server, request):
+def logged_workers(settings, workdir, redis_server, request):
+    """The conftest's workers, with a log folder of this test's own."""
     import redis
 
     redis.Redis.from_url(redis_server.url).flushall()
-    pool = Workers(demo_settings, workdir / f"logs-{request.node.name[:40]}")
+    pool = Workers(settings, workdir / f"logs-{request.node.name[:40]}")
     pool.workdir.mkdir(exist_ok=True)
-    pool.env["APP_CONFIG"] = "demo"
     yield pool
     pool.stop_all()
 
 
 def test_a_killed_worker_s_contacts_are_exported_once_within_three_minutes(
-    demo_app, demo_workers, emulator_urls
+    app, logged_workers, emulator_urls
 ):
-    app = demo_app
+    for name in (
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        "PUSH_JOB_TIMEOUT",
+        "PUSH_STUCK_GRACE_SECONDS",
+        "SWEEP_INTERVAL_SECONDS",
+    ):
+        assert app.config[name] == getattr(DemoConfig, name)  # and so the workers'
     org_id, control, contact_ids = _connected_with_contacts(app, emulator_urls, SIZE)
     # Slow creates, so the kill lands mid-push.
     control.add_fault(org_id, kind="latency", ms=3000, path="/services/data/*/composite/sobjects*")
-    (first,) = demo_workers.start(1)
+    (first,) = logged_workers.start(1)
     start_push(app)
     # sent_at is committed just before the create call leaves: kill while it is in flight.
     wait_until(lambda: _sent(), 120, "the create call under way")
     time.sleep(0.5)
-    demo_workers.kill(first)
+    logged_workers.kill(first)
     in_flight = _sent()
     assert in_flight and {states(contact_ids)[c] for c in in_flight} == {"pushing"}
     control.clear_faults(org_id)
 
     restarted = time.monotonic()
-    demo_workers.start(1)
+    logged_workers.start(1)
     wait_until(lambda: all_settled(contact_ids), 180, "the push to finish", every=1)
     assert time.monotonic() - restarted < 180
     assert set(states(contact_ids).values()) == {"exported"}
@@ -109,7 +86,7 @@ def test_a_killed_worker_s_contacts_are_exported_once_within_three_minutes(
     }
     db.session.rollback()
     assert adopted == set(in_flight)
-    second_log = (demo_workers.workdir / "worker-1.log").read_text()
+    second_log = (logged_workers.workdir / "worker-1.log").read_text()
     assert "database is locked" not in second_log
     assert "sweeper failed" not in second_log
     failed = re.findall(r"job (push-\S+): exception raised", second_log)
@@ -117,16 +94,15 @@ def test_a_killed_worker_s_contacts_are_exported_once_within_three_minutes(
 
 
 def test_a_batch_slower_than_the_grace_stays_with_its_live_worker(
-    demo_app, demo_workers, emulator_urls
+    app, logged_workers, emulator_urls
 ):
     """Only a batch whose heartbeat stopped counts as stuck, however long its calls take."""
-    app = demo_app
-    demo_workers.env.update(
+    logged_workers.env.update(
         LEMONTAPS_PUSH_STUCK_GRACE_SECONDS="4", LEMONTAPS_SWEEP_INTERVAL_SECONDS="1"
     )
     org_id, control, contact_ids = _connected_with_contacts(app, emulator_urls, 30)
     control.add_fault(org_id, kind="latency", ms=12000, path="/services/data/*/composite/sobjects*")
-    demo_workers.start(2)  # an idle second worker would take any batch handed back
+    logged_workers.start(2)  # an idle second worker would take any batch handed back
     start_push(app)
     wait_until(lambda: all_settled(contact_ids), 120, "the push to finish", every=1)
     assert set(states(contact_ids).values()) == {"exported"}

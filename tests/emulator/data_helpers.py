@@ -1,10 +1,9 @@
 """Helpers for the data-API tests: a fresh emulator app, orgs built from specs, a logged-in
-client that speaks the data API, and where the shared recordings live."""
+client that speaks the data API, and where the recordings live."""
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,18 +19,12 @@ PASSWORD = "test-pass-1"
 VERSION = "v59.0"
 
 
-def shared_dir() -> Path:
-    return Path(os.environ.get("LEMONTAPS_SHARED_DIR", REPO.parent / "shared"))
+# Third-party recordings of real Salesforce answers, kept in the repository (licences inside).
+RECORDINGS = REPO / "tests" / "recordings"
 
 
 def mappings_dir() -> Path:
-    path = shared_dir() / "salesforce-recordings/sf-functions-python/tests/wiremock/mappings"
-    if not path.is_dir():
-        pytest.fail(
-            f"Salesforce recordings not found at {path}. Set LEMONTAPS_SHARED_DIR to the "
-            "shared folder holding salesforce-recordings/ (default <repo>/../shared)."
-        )
-    return path
+    return RECORDINGS / "sf-functions-python/tests/wiremock/mappings"
 
 
 @dataclass

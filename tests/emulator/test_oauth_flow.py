@@ -283,7 +283,7 @@ def test_userinfo_and_identity_url(server, http):
     assert body["user_id"] == token["id"].rsplit("/", 1)[1]
     assert body["organization_id"] == token["id"].split("/")[-2]
     assert body["username"] == "anna@demo.lemontaps.test"
-    assert body["display_name"] == "Anna Schmidt"
+    assert body["display_name"] == "Anna Weber"
     assert body["active"] is True
     assert body["urls"]["rest"] == f"{server.instance_url}/services/data/v59.0/"
     assert {"status", "photos", "locale", "language", "utcOffset", "last_modified_date"} <= set(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 
 import pytest
+from data_helpers import RECORDINGS
 
 from salesforce_emulator.schema import (
     SUPPORTED_OBJECTS,
@@ -24,20 +24,9 @@ SCHEMA_DIR = Path(build_from_recordings.__file__).resolve().parent
 REPO_ROOT = SCHEMA_DIR.parent.parent
 
 
-def shared_dir() -> Path:
-    configured = os.environ.get("LEMONTAPS_SHARED_DIR")
-    return Path(configured) if configured else REPO_ROOT.parent / "shared"
-
-
 @pytest.fixture(scope="module")
 def recordings() -> Path:
-    folder = shared_dir()
-    if not (folder / build_from_recordings.CASSETTE_DIR).is_dir():
-        pytest.fail(
-            f"Salesforce recordings not found under {folder}. Set LEMONTAPS_SHARED_DIR to the "
-            "folder that holds salesforce-recordings/ (default: <repo>/../shared)."
-        )
-    return folder
+    return RECORDINGS
 
 
 def recorded_describe(recordings: Path, object_name: str) -> dict:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-from pathlib import Path
 
 import pytest
+from data_helpers import mappings_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -568,24 +567,9 @@ def test_offset_over_2000_is_refused():
 # --------------------------------------------------------------------------- errors
 
 
-RECORDINGS = (
-    Path(
-        os.environ.get(
-            "LEMONTAPS_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"
-        )
-    )
-    / "salesforce-recordings/sf-functions-python/tests/wiremock/mappings"
-)
-
-
 def recorded_error(file_name):
     """(SOQL, error body) from a recording; the expected texts below are copies of these."""
-    if not RECORDINGS.is_dir():
-        pytest.fail(
-            f"Salesforce recordings not found under {RECORDINGS}. Set "
-            "LEMONTAPS_SHARED_DIR to the folder that holds salesforce-recordings/."
-        )
-    mapping = json.loads((RECORDINGS / file_name).read_text())
+    mapping = json.loads((mappings_dir() / file_name).read_text())
     return mapping["request"]["queryParameters"]["q"]["equalTo"], json.loads(
         mapping["response"]["body"]
     )

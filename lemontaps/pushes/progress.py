@@ -13,23 +13,22 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from lemontaps.exports.models import (
+from lemontaps.extensions import db
+from lemontaps.models import (
     UNSETTLED,
+    Contact,
     ContactExport,
     ExportState,
+    OrgDescribe,
     Push,
     PushItem,
     PushKind,
     PushStatus,
+    User,
+    utcnow,
 )
-from lemontaps.extensions import db
-from lemontaps.integrations.models import (
-    IntegrationSettings,
-    PushPermission,
-    SalesforceConnection,
-)
-from lemontaps.models import Contact, User
-from lemontaps.services import contacts
+from lemontaps.pushes import states
+from lemontaps.services import contacts, mapping
 from lemontaps.services.contacts import ContactPage, Cursor, Sort
 
 # The table's state filters: name -> the contact states it covers. A list that can grow.
@@ -44,8 +43,12 @@ FILTERS: dict[str, tuple[str, ...]] = {
 UNSETTLED_VALUES = frozenset(s.value for s in UNSETTLED)
 # "Select all N matching" pushes at most this many contacts at once (and says so).
 SELECT_ALL_LIMIT = 10_000
-# Progress bars shown above the table at most (newest first).
-MAX_BARS = 10
+# Manual pushes shown as full progress bars above the table (newest first); up to
+# MAX_COLLAPSED more sit folded away below them. Automatic pushes share one compact line.
+MAX_BARS = 3
+MAX_COLLAPSED = 10
+# The automatic line sums up at most this many of the newest undismissed automatic pushes.
+AUTO_WINDOW = 200
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,8 @@ class ListFilter:
 
 
 def visible_pushes(viewer: User) -> sa.Select:
-    """Admins see every push of their account (automatic ones too), end users their own."""
-    query = sa.select(Push).where(Push.account_id == viewer.account_id)
-    if not viewer.is_admin:
-        query = query.where(Push.started_by_id == viewer.id)
-    return query
+    """End users see the pushes they started (admins the automatic ones too)."""
+    return contacts.visible_rows(viewer, Push, Push.started_by_id)
 
 
 def get_visible_push(viewer: User, push_id: int) -> Push | None:
@@ -226,34 +226,20 @@ def filtered_page(
 
     Three queries whatever the account's size: the page (met_by joined), the cells of its
     rows, and the grouped counts (which also give the page's total)."""
-    base = filtered_contacts(viewer, flt)
-    query = base.options(joinedload(Contact.met_by))
-    backwards = before is not None and after is None
-    if backwards:
-        query = query.where(contacts._beyond(before, sort, backwards=True))
-    elif after is not None:
-        query = query.where(contacts._beyond(after, sort))
-    rows = list(
-        db.session.scalars(query.order_by(*contacts._order(sort, backwards)).limit(page_size + 1))
-    )
-    has_more = len(rows) > page_size
-    rows = rows[:page_size]
-    if backwards:
-        rows.reverse()
-        has_prev, has_next = has_more, True
-    else:
-        has_prev, has_next = after is not None, has_more
     counts = filter_counts(viewer, flt)
     matching = counts[flt.state] if flt.state else counts["all"]
     limit = contacts.COUNT_LIMIT
-    page = ContactPage(
-        contacts=rows,
-        next_cursor=Cursor.of(rows[-1]) if has_next and rows else None,
-        prev_cursor=Cursor.of(rows[0]) if has_prev and rows else None,
-        total=min(matching, limit),
-        more=matching > limit,
+    page = contacts.keyset_page(
+        filtered_contacts(viewer, flt),
+        min(matching, limit),
+        matching > limit,
+        sort,
+        after,
+        before,
+        page_size,
     )
-    return FilteredPage(page, export_cells([c.id for c in rows], org_id), counts, matching)
+    cells = export_cells([c.id for c in page.contacts], org_id)
+    return FilteredPage(page, cells, counts, matching)
 
 
 def newest_contact_id() -> int:
@@ -273,14 +259,14 @@ def new_contacts_count(viewer: User, since: int) -> int:
 # --- progress of pushes -------------------------------------------------------------
 
 
-@dataclass
-class PushBar:
-    push: Push
-    counts: dict[str, int] = field(default_factory=dict)
+class _Counted:
+    """Item counts by state, and what a progress display derives from them."""
+
+    counts: dict[str, int]
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.counts.get(s.value, 0) for s in ExportState)
 
     @property
     def unsettled(self) -> int:
@@ -302,53 +288,142 @@ class PushBar:
         return self.counts.get(state, 0)
 
     @property
-    def automatic(self) -> bool:
-        return self.push.kind == PushKind.AUTOMATIC.value
-
-    @property
     def token(self) -> str:
         keys = ("exported", "duplicate", "failed", "skipped", "waiting")
         return ".".join(str(self.counts.get(k, 0)) for k in keys) + f".{self.done}.{self.total}"
 
 
-def _push_counts(push_ids: list[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = {pid: {} for pid in push_ids}
-    if not push_ids:
-        return counts
-    rows = db.session.execute(
-        sa.select(PushItem.push_id, PushItem.state, sa.func.count())
-        .where(PushItem.push_id.in_(push_ids))
-        .group_by(PushItem.push_id, PushItem.state)
-    )
-    for push_id, state, number in rows:
-        counts[push_id][state] = number
-    return counts
+@dataclass
+class PushBar(_Counted):
+    push: Push
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def automatic(self) -> bool:
+        return self.push.kind == PushKind.AUTOMATIC.value
+
+    @property
+    def token(self) -> str:
+        mail = ".m" if self.push.mail_failed_at else ""  # a mail given up redraws the bar
+        return super().token + mail
+
+
+@dataclass
+class AutoLine(_Counted):
+    """Every undismissed automatic push (one per few new contacts) as one line."""
+
+    counts: dict[str, int]
+    newest_push_id: int
+
+    @property
+    def token(self) -> str:
+        return f"{self.newest_push_id}.{super().token}"
+
+
+@dataclass
+class Progress:
+    """What shows above the table: the automatic line, a few manual bars, the rest folded."""
+
+    auto: AutoLine | None
+    bars: list[PushBar]
+    collapsed: list[PushBar]
+
+    @property
+    def all_bars(self) -> list[PushBar]:
+        return self.bars + self.collapsed
+
+    @property
+    def active(self) -> bool:
+        return any(not b.finished for b in self.all_bars) or bool(
+            self.auto and not self.auto.finished
+        )
+
+    @property
+    def auto_token(self) -> str:
+        return self.auto.token if self.auto else ""
 
 
 def _bars(pushes: list[Push]) -> list[PushBar]:
-    counts = _push_counts([p.id for p in pushes])
+    counts = states.counts_of_pushes([p.id for p in pushes])
     return [PushBar(p, counts[p.id]) for p in pushes]
 
 
-def progress_bars(viewer: User) -> list[PushBar]:
-    """Pushes shown above the table: not dismissed, newest first, at most MAX_BARS."""
+def _shown_pushes(viewer: User) -> sa.Select:
+    return visible_pushes(viewer).where(Push.dismissed_at.is_(None))
+
+
+def auto_line(viewer: User) -> AutoLine | None:
+    """One grouped query over the newest undismissed automatic pushes the viewer may see."""
+    window = (
+        _shown_pushes(viewer)
+        .where(Push.kind == PushKind.AUTOMATIC.value)
+        .with_only_columns(Push.id)
+        .order_by(Push.id.desc())
+        .limit(AUTO_WINDOW)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(PushItem.state, sa.func.count(), sa.func.max(PushItem.push_id))
+        .where(PushItem.push_id.in_(sa.select(window.c.id)))
+        .group_by(PushItem.state)
+    ).all()
+    if not rows:
+        return None
+    return AutoLine({state: n for state, n, _ in rows}, max(newest for *_, newest in rows))
+
+
+def progress_bars(viewer: User) -> Progress:
+    """The automatic line and the newest manual pushes not dismissed: three queries."""
     pushes = list(
         db.session.scalars(
-            visible_pushes(viewer)
-            .where(Push.dismissed_at.is_(None))
+            _shown_pushes(viewer)
+            .where(Push.kind != PushKind.AUTOMATIC.value)
             .options(joinedload(Push.started_by))
             .order_by(Push.id.desc())
-            .limit(MAX_BARS)
+            .limit(MAX_BARS + MAX_COLLAPSED)
         )
     )
-    return _bars(pushes)
+    bars = _bars(pushes)
+    return Progress(auto_line(viewer), bars[:MAX_BARS], bars[MAX_BARS:])
 
 
 def push_bar(push: Push) -> PushBar:
     return _bars([push])[0]
 
 
+def dismiss_automatic(viewer: User, up_to: int) -> int:
+    """Dismiss the automatic pushes the line summed up (those started later stay)."""
+    ids = list(
+        db.session.scalars(
+            _shown_pushes(viewer)
+            .where(Push.kind == PushKind.AUTOMATIC.value, Push.id <= up_to)
+            .with_only_columns(Push.id)
+        )
+    )
+    if ids:
+        db.session.execute(sa.update(Push).where(Push.id.in_(ids)).values(dismissed_at=utcnow()))
+    return len(ids)
+
+
+def dismiss_finished(viewer: User) -> int:
+    """Dismiss every finished manual push the viewer sees (the folded list's button)."""
+    ids = list(
+        db.session.scalars(
+            _shown_pushes(viewer)
+            .where(Push.kind != PushKind.AUTOMATIC.value, Push.status == PushStatus.FINISHED.value)
+            .with_only_columns(Push.id)
+        )
+    )
+    if ids:
+        db.session.execute(sa.update(Push).where(Push.id.in_(ids)).values(dismissed_at=utcnow()))
+    return len(ids)
+
+
 # --- the push dialog ------------------------------------------------------------------
+
+
+# The forecast reads the contacts to send this many rows at a time.
+FORECAST_CHUNK = 1000
 
 
 @dataclass
@@ -360,14 +435,28 @@ class Forecast:
     limit: int
     already_exported: int
     being_pushed: int
+    # reason code -> how many the engine fails before any API call (missing_company, ...)
+    failing: dict[str, int] = field(default_factory=dict)
+    # the same e-mail as an earlier contact of the push: never created twice
+    same_email: int = 0
 
     @property
     def capped(self) -> bool:
         return self.matching > self.limit
 
     @property
+    def will_fail(self) -> int:
+        return sum(self.failing.values())
+
+    @property
     def to_send(self) -> int:
-        return self.selected - self.already_exported - self.being_pushed
+        return (
+            self.selected
+            - self.already_exported
+            - self.being_pushed
+            - self.will_fail
+            - self.same_email
+        )
 
 
 def capped_selection(selection: sa.Select, limit: int) -> sa.Select:
@@ -375,9 +464,17 @@ def capped_selection(selection: sa.Select, limit: int) -> sa.Select:
     return selection.with_only_columns(Contact.id).order_by(Contact.id).limit(limit)
 
 
-def forecast(selection: sa.Select, org_id: str | None, limit: int) -> Forecast:
+def forecast(
+    selection: sa.Select,
+    org_id: str | None,
+    limit: int,
+    target: str = "Lead",
+    describe: dict | None = None,
+) -> Forecast:
     """Skip counts as create_push will decide them (already in this org / in another
-    unsettled push): one grouped query plus a capped count."""
+    unsettled push): one grouped query plus a capped count. The rest go through the engine's
+    own checks before any API call (mapping.precheck, the same e-mail twice), read in chunks
+    of the columns those checks use."""
     matching = db.session.scalar(
         sa.select(sa.func.count()).select_from(
             selection.with_only_columns(Contact.id).order_by(None).limit(limit + 1).subquery()
@@ -400,32 +497,63 @@ def forecast(selection: sa.Select, org_id: str | None, limit: int) -> Forecast:
         .group_by(kind)
     )
     by_kind = dict(rows.all())
+    failing, same_email = _prechecked(ids, kind, target, describe or {})
     return Forecast(
         selected=sum(by_kind.values()),
         matching=matching,
         limit=limit,
         already_exported=by_kind.get("already_exported", 0),
         being_pushed=by_kind.get("being_pushed", 0),
+        failing=failing,
+        same_email=same_email,
     )
 
 
-def may_push_now(viewer: User) -> bool:
-    """Whether to offer push buttons (the server checks again when a push starts)."""
-    if viewer.is_admin:
-        return True
-    settings = db.session.get(IntegrationSettings, viewer.account_id)
-    return settings is not None and settings.push_permission == PushPermission.EVERYONE.value
-
-
-def connection_of(account_id: int) -> SalesforceConnection | None:
-    return db.session.scalar(
-        sa.select(SalesforceConnection).where(SalesforceConnection.account_id == account_id)
+def _prechecked(ids, kind, target: str, describe: dict) -> tuple[dict[str, int], int]:
+    names = list(mapping.FIELD_MAP[target])
+    to_send = (
+        sa.select(ids.c.id)
+        .select_from(ids)
+        .outerjoin(ContactExport, ContactExport.contact_id == ids.c.id)
+        .where(kind == "send")
     )
+    query = (
+        sa.select(Contact.email, *(getattr(Contact, name) for name in names))
+        .where(Contact.id.in_(to_send))
+        .order_by(Contact.id)  # the push's order: the first of two same e-mails is sent
+        .execution_options(yield_per=FORECAST_CHUNK)
+    )
+    failing: dict[str, int] = {}
+    seen: set[str] = set()
+    same_email = 0
+    for email, *values in db.session.execute(query):
+        failure = mapping.precheck(dict(zip(names, values, strict=True)), target, describe)
+        if failure is not None:
+            failing[failure.code] = failing.get(failure.code, 0) + 1
+            continue
+        key = mapping.email_key(email)
+        if key and key in seen:
+            same_email += 1
+        elif key:
+            seen.add(key)
+    return failing, same_email
+
+
+def cached_describe(account_id: int, org_id: str | None, target: str) -> dict:
+    """The org's field facts the engine checks lengths against (empty before any connect)."""
+    cached = db.session.scalar(
+        sa.select(OrgDescribe.fields).where(
+            OrgDescribe.account_id == account_id,
+            OrgDescribe.org_id == org_id,
+            OrgDescribe.sobject == target,
+        )
+    )
+    return cached or {}
 
 
 # --- the live poll ----------------------------------------------------------------------
 
-# A page shows at most 50 rows and MAX_BARS bars; anything beyond is ignored.
+# A page shows at most 50 rows and MAX_BARS + MAX_COLLAPSED bars; anything beyond is ignored.
 MAX_WATCHED = 200
 
 
@@ -433,7 +561,10 @@ MAX_WATCHED = 200
 class PollAnswer:
     cells: list[ExportCell]
     changed_bars: list[PushBar]
-    new_bars: list[PushBar]
+    # The whole progress region, when a push appeared that the page does not show.
+    progress: Progress | None
+    # The automatic line, when it differs from what the page shows.
+    auto: Progress | None
     # The new count when it differs from what the page shows, else None.
     new_contacts: int | None
     # Something shown (or newly started) is still unsettled: keep polling every 2 s.
@@ -441,7 +572,10 @@ class PollAnswer:
 
     @property
     def empty(self) -> bool:
-        return not (self.cells or self.changed_bars or self.new_bars) and self.new_contacts is None
+        return (
+            not (self.cells or self.changed_bars or self.progress or self.auto)
+            and self.new_contacts is None
+        )
 
 
 def parse_tokens(values: list[str]) -> dict[int, str]:
@@ -461,31 +595,23 @@ def poll(
     shown_bars: dict[int, str],
     since: int | None,
     shown_new: int,
+    shown_auto: str = "",
 ) -> PollAnswer:
     """Compare what the page shows with the database; a bounded number of queries."""
     cells = visible_cells(viewer, list(shown_cells), org_id)
     changed = [cell for cid, cell in cells.items() if cell.token != shown_cells.get(cid)]
-    pushes = list(
-        db.session.scalars(
-            visible_pushes(viewer)
-            .where(
-                Push.dismissed_at.is_(None),
-                sa.or_(Push.id.in_(list(shown_bars)), Push.status != PushStatus.FINISHED.value),
-            )
-            .options(joinedload(Push.started_by))
-            .order_by(Push.id.desc())
-            .limit(MAX_BARS + len(shown_bars))
-        )
-    )
-    bars = _bars(pushes)
+    progress = progress_bars(viewer)
+    bars = progress.all_bars
     changed_bars = [b for b in bars if b.push.id in shown_bars and b.token != shown_bars[b.push.id]]
-    new_bars = [b for b in bars if b.push.id not in shown_bars and not b.finished]
+    # A push started elsewhere: the region is drawn again (which bars show, which fold).
+    started = any(b.push.id not in shown_bars and not b.finished for b in bars)
     new_count = new_contacts_count(viewer, since) if since is not None else 0
-    active = any(c.unsettled for c in cells.values()) or any(not b.finished for b in bars)
+    active = any(c.unsettled for c in cells.values()) or progress.active
     return PollAnswer(
         cells=changed,
-        changed_bars=changed_bars,
-        new_bars=new_bars[:MAX_BARS],
+        changed_bars=[] if started else changed_bars,
+        progress=progress if started else None,
+        auto=progress if not started and progress.auto_token != shown_auto else None,
         new_contacts=new_count if new_count != shown_new else None,
         active=active,
     )

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, User, utcnow
+from lemontaps.models.accounts import User, utcnow
+from lemontaps.models.contacts import Contact
 
 
 class ExportState(enum.StrEnum):
@@ -55,13 +56,14 @@ class Push(db.Model):
     # Kept from the moment the push started, whatever the settings say later.
     target_object: Mapped[str] = mapped_column(sa.String(16))
     org_id: Mapped[str | None] = mapped_column(sa.String(18))
-    mapping_version: Mapped[int | None]
-    campaign_id: Mapped[str | None] = mapped_column(sa.String(18))
     status: Mapped[str] = mapped_column(sa.String(16), default=PushStatus.QUEUED.value)
     total: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=lambda: utcnow())
     finished_at: Mapped[datetime | None]
     mail_sent_at: Mapped[datetime | None]
+    # The summary mail was given up after its retries; the push's bar shows why.
+    mail_failed_at: Mapped[datetime | None]
+    mail_error: Mapped[str | None] = mapped_column(sa.String(255))
     dismissed_at: Mapped[datetime | None]
 
     started_by: Mapped[User | None] = relationship()

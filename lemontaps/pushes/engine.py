@@ -7,12 +7,15 @@ comes from the cache filled at connect time.
 
 Exactly once: a create is preceded by committing `sent_at`; after a lost answer the next round
 looks for a record created by the integration user since then (or with our external id) and
-adopts it instead of creating a second one."""
+adopts it instead of creating a second one. Without the external id a record is adopted only if
+every field we sent matches it, no other contact holds it, and no other contact of the round
+wants it too; a doubt fails the contact with the candidates named, never a guess."""
 
 from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,15 +23,22 @@ from urllib.parse import quote as url_quote
 
 import sqlalchemy as sa
 
-from lemontaps.exports.models import UNSETTLED, EmailClaim, ExportState, Push, PushItem
 from lemontaps.extensions import db
-from lemontaps.integrations.models import (
+from lemontaps.models import (
+    UNSETTLED,
     ConnectionStatus,
+    Contact,
+    ContactExport,
+    EmailClaim,
+    ExportState,
     IntegrationSettings,
     OrgDescribe,
+    Push,
+    PushItem,
     SalesforceConnection,
+    utcnow,
 )
-from lemontaps.models import Contact, utcnow
+from lemontaps.pushes import states
 from lemontaps.salesforce import soql
 from lemontaps.salesforce.client import SalesforceClient
 from lemontaps.salesforce.errors import (
@@ -38,11 +48,11 @@ from lemontaps.salesforce.errors import (
     TokenError,
     TransientError,
 )
-from lemontaps.services import pushes
 from lemontaps.services.mapping import (
     MAPPED_FIELDS,
     MappedRecord,
     MappingFailure,
+    email_key,
     map_contact,
 )
 from lemontaps.services.salesforce_connect import (
@@ -80,7 +90,7 @@ class Pending:
 
     @property
     def email_key(self) -> str:
-        return (self.contact.email or "").strip().lower()
+        return email_key(self.contact.email)
 
 
 class StopBatch(Exception):
@@ -160,16 +170,16 @@ def _start_items(items: list[PushItem]) -> list[tuple[PushItem, Contact]]:
     for item in items:
         contact = contacts.get(item.contact_id)
         if contact is None:
-            pushes.settle(item, ExportState.SKIPPED, "deleted_before_export")
+            states.settle(item, ExportState.SKIPPED, "deleted_before_export")
             continue
-        pushes.set_current(contact.id, item.account_id, item)
+        states.set_current(contact.id, item.account_id, item)
         live.append((item, contact))
     return live
 
 
 def _settle_all(items, state: ExportState, reason: str, detail: str | None = None) -> None:
     for item in items:
-        pushes.settle(item, state, reason, detail)
+        states.settle(item, state, reason, detail)
 
 
 def contact_values(contact: Contact) -> dict:
@@ -182,6 +192,16 @@ class Lookups:
     contacts: dict[str, dict] = field(default_factory=dict)
     users: dict[str, list[dict]] = field(default_factory=dict)
     recent: list[dict] = field(default_factory=list)
+    # Every record of the target object per e-mail (leads/contacts keep the oldest only).
+    by_email: dict[str, list[dict]] = field(default_factory=dict)
+
+
+@dataclass
+class Reconciled:
+    """After a lost answer: the record to adopt, or (record None) the doubtful candidates."""
+
+    record: dict | None
+    candidates: list[dict] = field(default_factory=list)
 
 
 class _Batch:
@@ -245,7 +265,7 @@ class _Batch:
             )
         finally:
             self._note_usage()
-            pushes.finish_if_settled(self.push)
+            states.finish_if_settled(self.push)
             db.session.commit()
 
     def _settle_rest(self, state: ExportState, reason: str, detail: str | None = None) -> None:
@@ -306,7 +326,7 @@ class _Batch:
         for item, contact in self.live:
             mapped = map_contact(contact_values(contact), self.target, describe)
             if isinstance(mapped, MappingFailure):
-                pushes.settle(
+                states.settle(
                     item,
                     ExportState.FAILED,
                     mapped.code,
@@ -317,7 +337,7 @@ class _Batch:
             key = entry.email_key
             if key and key in first_by_email:
                 first = first_by_email[key]
-                pushes.settle(
+                states.settle(
                     item,
                     ExportState.DUPLICATE,
                     "duplicate_in_push",
@@ -344,7 +364,7 @@ class _Batch:
             if holder is not None and holder.item_id != entry.item.id:
                 other = db.session.get(PushItem, holder.item_id)
                 if other is not None and other.state in [s.value for s in UNSETTLED]:
-                    pushes.settle(entry.item, ExportState.WAITING, "email_in_flight")
+                    states.settle(entry.item, ExportState.WAITING, "email_in_flight")
                     continue
                 db.session.delete(holder)
                 db.session.flush()
@@ -359,7 +379,7 @@ class _Batch:
                             )
                         )
                 except sa.exc.IntegrityError:
-                    pushes.settle(entry.item, ExportState.WAITING, "email_in_flight")
+                    states.settle(entry.item, ExportState.WAITING, "email_in_flight")
                     continue
             claimed.append(entry)
         return claimed
@@ -412,25 +432,36 @@ class _Batch:
                 key = (record.get("Email") or "").lower()
                 target = lookups.leads if kind == "lead" else lookups.contacts
                 target.setdefault(key, record)
+                if kind == self.target.lower():
+                    lookups.by_email.setdefault(key, []).append(record)
 
     def _lookup_queries(self, pending: list[Pending]) -> list[tuple[str, str]]:
         queries = []
         emails = sorted({p.email_key for p in pending if p.email_key})
-        extra = f", {EXTERNAL_ID_FIELD}" if self.external_id else ""
-        fields = f"Id, Email, Name, CreatedById, CreatedDate{extra}"
+        base = ["Id", "Email", "Name", "CreatedById", "CreatedDate"]
+        if self.external_id:
+            base.append(EXTERNAL_ID_FIELD)
+        # After a lost answer the target's records come with every field we sent: adoption
+        # compares them all.
+        resent = [p for p in pending if p.item.sent_at and p.email_key]
+        fields = {
+            "Lead": ", ".join(_field_list(base, resent if self.target == "Lead" else [])),
+            "Contact": ", ".join(_field_list(base, resent if self.target == "Contact" else [])),
+        }
         for n, chunk in enumerate(_in_chunks(emails)):
             in_list = soql.quote_list(chunk)
             queries.append(
                 (
                     f"lead_{n}",
-                    f"SELECT {fields} FROM Lead WHERE IsConverted = false "
+                    f"SELECT {fields['Lead']} FROM Lead WHERE IsConverted = false "
                     f"AND Email IN {in_list} ORDER BY CreatedDate",
                 )
             )
             queries.append(
                 (
                     f"contact_{n}",
-                    f"SELECT {fields} FROM Contact WHERE Email IN {in_list} ORDER BY CreatedDate",
+                    f"SELECT {fields['Contact']} FROM Contact WHERE Email IN {in_list} "
+                    "ORDER BY CreatedDate",
                 )
             )
         capturers = sorted({p.contact.met_by.email.lower() for p in pending})
@@ -444,16 +475,18 @@ class _Batch:
                     f"Email IN {soql.quote_list(chunk)}",
                 )
             )
-        sent = [p.item.sent_at for p in pending if p.item.sent_at and not p.email_key]
-        if sent:
-            since = (min(sent) - CLOCK_SKEW).replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            name_fields = "Id, FirstName, LastName, CreatedDate" + (
-                ", Company" if self.target == "Lead" else ""
+        resent = [p for p in pending if p.item.sent_at and not p.email_key]
+        if resent:
+            since = (
+                (min(p.item.sent_at for p in resent) - CLOCK_SKEW)
+                .replace(tzinfo=UTC)
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
             )
+            record_fields = ", ".join(_field_list(["Id", "CreatedById", "CreatedDate"], resent))
             queries.append(
                 (
                     "recent_0",
-                    f"SELECT {name_fields} FROM {self.target} WHERE "
+                    f"SELECT {record_fields} FROM {self.target} WHERE "
                     f"Email = null AND CreatedById = "
                     f"{soql.quote(self.connection.sf_user_id)} AND "
                     f"CreatedDate >= {since}",
@@ -464,22 +497,40 @@ class _Batch:
     # -- duplicates, adoption, owners -----------------------------------------------------
 
     def _classify(self, pending: list[Pending], lookups: Lookups) -> list[Pending]:
+        reconciled = self._reconcile(pending, lookups)
         remaining = []
         for entry in pending:
-            adopted = self._ours(entry, lookups)
-            if adopted is not None:
-                self._exported(entry, adopted["Id"], self._owner(entry, lookups), adopted=True)
+            found = reconciled.get(entry.item.id)
+            if found is not None and found.record is not None:
+                self._exported(entry, found.record["Id"], self._owner(entry, lookups), adopted=True)
+                continue
+            if found is not None:
+                states.settle(
+                    entry.item,
+                    ExportState.FAILED,
+                    "ambiguous_match",
+                    org_id=self.connection.org_id,
+                    details={
+                        **(entry.item.details or {}),
+                        "candidate_object": self.target,
+                        "candidates": found.candidates,
+                    },
+                )
                 continue
             key = entry.email_key
             match_contact = lookups.contacts.get(key) if key else None
             match_lead = lookups.leads.get(key) if key else None
             if match_contact or match_lead:
                 # A match on both names the Contact.
-                kind, match = ("Contact", match_contact) if match_contact else ("Lead", match_lead)
-                pushes.settle(
+                kind, match, reason = (
+                    ("Contact", match_contact, "duplicate_contact")
+                    if match_contact
+                    else ("Lead", match_lead, "duplicate_lead")
+                )
+                states.settle(
                     entry.item,
                     ExportState.DUPLICATE,
-                    f"duplicate_{kind.lower()}",
+                    reason,
                     sf_object=kind,
                     sf_id=match["Id"],
                     org_id=self.connection.org_id,
@@ -488,29 +539,82 @@ class _Batch:
             remaining.append(entry)
         return remaining
 
-    def _ours(self, entry: Pending, lookups: Lookups) -> dict | None:
-        """A record we created for this contact before an answer was lost."""
-        key = entry.email_key
-        candidates = (
-            [r for r in (lookups.contacts.get(key), lookups.leads.get(key)) if r]
-            if key
-            else lookups.recent
-        )
-        sent_at = entry.item.sent_at
-        for record in candidates:
-            if self.external_id and record.get(EXTERNAL_ID_FIELD) == entry.contact.uuid:
-                return record
-            if sent_at is None or record.get("CreatedById") not in (
-                None,
-                self.connection.sf_user_id,
-            ):
+    def _reconcile(self, pending: list[Pending], lookups: Lookups) -> dict[int, Reconciled]:
+        """For each contact whose create may have landed: the record we created for it, or
+        the candidates that leave it in doubt. No entry: nothing of ours found."""
+        decided: dict[int, Reconciled] = {}
+        wanted: dict[int, tuple[Pending, list[dict]]] = {}
+        for entry in pending:
+            if entry.item.sent_at is None:
                 continue
-            created = _parse_sf_datetime(record.get("CreatedDate"))
-            if created is None or created < sent_at - CLOCK_SKEW:
+            key = entry.email_key
+            records = lookups.by_email.get(key, []) if key else lookups.recent
+            by_external_id = [
+                r
+                for r in records
+                if self.external_id and r.get(EXTERNAL_ID_FIELD) == entry.contact.uuid
+            ]
+            if by_external_id:
+                decided[entry.item.id] = Reconciled(by_external_id[0])
                 continue
-            if key or _same_person(record, entry.record.fields):
-                return record
-        return None
+            candidates = [r for r in records if self._could_be_ours(entry, r)]
+            if candidates:
+                wanted[entry.item.id] = (entry, candidates)
+        linked = self._linked_contacts({r["Id"] for _e, rs in wanted.values() for r in rs})
+
+        def free_for(entry: Pending, records: list[dict]) -> list[dict]:
+            return [r for r in records if not linked.get(r["Id"], set()) - {entry.contact.id}]
+
+        free = {item_id: free_for(entry, rs) for item_id, (entry, rs) in wanted.items()}
+        demand = Counter(r["Id"] for records in free.values() for r in records)
+        taken = {found.record["Id"] for found in decided.values() if found.record}
+        for item_id, (entry, records) in wanted.items():
+            mine = [r for r in free[item_id] if r["Id"] not in taken]
+            if len(mine) == 1 and demand[mine[0]["Id"]] == 1:
+                decided[item_id] = Reconciled(mine[0])
+            elif entry.email_key and not mine:
+                continue  # the e-mail's record is another contact's: a duplicate, said so
+            else:
+                others = {r["Id"]: linked.get(r["Id"], set()) - {entry.contact.id} for r in records}
+                decided[item_id] = Reconciled(
+                    None,
+                    [
+                        {"id": sf_id, "contact": min((c for c in ids if c), default=None)}
+                        for sf_id, ids in others.items()
+                    ],
+                )
+        return decided
+
+    def _could_be_ours(self, entry: Pending, record: dict) -> bool:
+        if record.get("CreatedById") not in (None, self.connection.sf_user_id):
+            return False
+        created = _parse_sf_datetime(record.get("CreatedDate"))
+        if created is None or created < entry.item.sent_at - CLOCK_SKEW:
+            return False
+        return _same_record(record, entry.record.fields)
+
+    def _linked_contacts(self, record_ids: set[str]) -> dict[str, set[int | None]]:
+        """Record id -> the contacts (None: deleted) it was exported for in this account."""
+        if not record_ids:
+            return {}
+        ids = sorted(record_ids)
+        rows = db.session.execute(
+            sa.select(PushItem.sf_id, PushItem.contact_id).where(
+                PushItem.account_id == self.push.account_id,
+                PushItem.state == ExportState.EXPORTED.value,
+                PushItem.sf_id.in_(ids),
+            )
+        ).all()
+        rows += db.session.execute(
+            sa.select(ContactExport.sf_id, ContactExport.contact_id).where(
+                ContactExport.account_id == self.push.account_id,
+                ContactExport.sf_id.in_(ids),
+            )
+        ).all()
+        linked: dict[str, set[int | None]] = {}
+        for sf_id, contact_id in rows:
+            linked.setdefault(sf_id, set()).add(contact_id)
+        return linked
 
     def _owner(self, entry: Pending, lookups: Lookups) -> tuple[str, str, str]:
         """(owner id, owner name, why): the capturer's Salesforce user, else the fallback."""
@@ -601,7 +705,7 @@ class _Batch:
         if code == "DUPLICATES_DETECTED":
             self._duplicate_by_rule(entry, errors[0])
             return "done"
-        pushes.settle(
+        states.settle(
             entry.item,
             ExportState.FAILED,
             code or "salesforce_refused",
@@ -614,7 +718,7 @@ class _Batch:
         match_ids = _matched_ids(error)
         if not match_ids:
             match_ids = self._matched_ids_by_single_create(entry)
-        pushes.settle(
+        states.settle(
             entry.item,
             ExportState.DUPLICATE,
             "duplicate_rule",
@@ -651,7 +755,7 @@ class _Batch:
             details["notes"] = entry.record.notes
         if adopted:
             details["adopted"] = True
-        pushes.settle(
+        states.settle(
             entry.item,
             ExportState.EXPORTED,
             None,
@@ -685,11 +789,26 @@ def _parse_sf_datetime(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
-def _same_person(record: dict, fields: dict) -> bool:
+def _field_list(base: list[str], entries: list[Pending]) -> list[str]:
+    sent = sorted({name for entry in entries for name in entry.record.fields} - set(base))
+    return [*base, *sent]
+
+
+def _stored(name: str, value) -> str:
+    """A value as Salesforce keeps it: empty is null, line ends are CRLF-blind, e-mails and
+    ISO codes (uppercased by Salesforce) compare case-blind."""
+    text = "" if value is None else str(value)
+    text = text.replace("\r\n", "\n").strip()
+    if name == "Email" or name.endswith("Code"):
+        text = text.casefold()
+    return text
+
+
+def _same_record(record: dict, fields: dict) -> bool:
+    """Every field we sent has the value we sent (fields Salesforce fills itself, like Country
+    from CountryCode, are not among them)."""
     return all(
-        (record.get(name) or "") == (fields.get(name) or "")
-        for name in ("FirstName", "LastName", "Company")
-        if name in record
+        _stored(name, record.get(name)) == _stored(name, value) for name, value in fields.items()
     )
 
 

@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from lemontaps.exports.models import (
+from lemontaps.extensions import db
+from lemontaps.models import (
     UNSETTLED,
+    Contact,
     ContactExport,
+    ExportMode,
     ExportState,
+    IntegrationSettings,
     Push,
     PushItem,
     PushKind,
     PushStatus,
+    User,
 )
-from lemontaps.extensions import db
-from lemontaps.integrations.models import ExportMode, IntegrationSettings, PushPermission
-from lemontaps.models import Contact, User
-from lemontaps.services import pushes
+from lemontaps.pushes import states
+from lemontaps.pushes.permissions import user_may_push
 from lemontaps.services.contacts import visible_contacts
 from lemontaps.services.salesforce_connect import connection_for, integration_settings
 
@@ -34,22 +37,23 @@ class PushRefused(Exception):
         self.code = code
 
 
-def may_push(user: User, settings: IntegrationSettings) -> bool:
-    return user.active and (
-        user.is_admin or settings.push_permission == PushPermission.EVERYONE.value
-    )
+def refusal(user: User) -> str | None:
+    """Why `user` may not push now (a PushRefused code), or None."""
+    if not user_may_push(user):
+        return "not_allowed"
+    connection = connection_for(user.account_id)
+    if connection is None:
+        return "not_connected"
+    if not connection.connected:
+        return "needs_reconnect"
+    return None
 
 
 def check_can_push(user: User) -> IntegrationSettings:
-    settings = integration_settings(user.account_id)
-    if not may_push(user, settings):
-        raise PushRefused("not_allowed")
-    connection = connection_for(user.account_id)
-    if connection is None:
-        raise PushRefused("not_connected")
-    if not connection.connected:
-        raise PushRefused("needs_reconnect")
-    return settings
+    code = refusal(user)
+    if code is not None:
+        raise PushRefused(code)
+    return integration_settings(user.account_id)
 
 
 def start_manual_push(user: User, contact_query: sa.Select) -> Push:
@@ -68,7 +72,7 @@ def start_manual_push(user: User, contact_query: sa.Select) -> Push:
     )
     if not contacts:
         raise PushRefused("nothing_selected")
-    return pushes.create_push(
+    return states.create_push(
         user.account_id,
         contacts,
         settings.target_object,
@@ -90,11 +94,11 @@ def queue_automatic(account_id: int, contact_ids: list[int]) -> Push | None:
             push_id=push.id,
             account_id=account_id,
             contact_id=contact.id,
-            contact_label=pushes.contact_label(contact),
+            contact_label=states.contact_label(contact),
         )
         db.session.add(item)
         db.session.flush()
-        pushes.set_current(contact.id, account_id, item)
+        states.set_current(contact.id, account_id, item)
     push.total += len(contacts)
     return push
 
@@ -130,24 +134,15 @@ def drop_waiting_automatic(account_id: int) -> int:
     """Switching to manual: automatic pushes not yet sent are dropped (contacts return to
     not exported)."""
     items = db.session.scalars(
-        sa.select(PushItem)
-        .join(Push)
-        .where(
-            Push.account_id == account_id,
+        states.account_items(
+            account_id,
             Push.kind == PushKind.AUTOMATIC.value,
             PushItem.state.in_([ExportState.QUEUED.value, ExportState.WAITING.value]),
         )
     ).all()
     for item in items:
-        revert_to_not_exported(item, "automatic_off")
+        states.revert_to_not_exported(item, "automatic_off")
     return len(items)
-
-
-def revert_to_not_exported(item: PushItem, reason: str) -> None:
-    pushes.settle(item, ExportState.SKIPPED, reason)
-    export = db.session.get(ContactExport, item.contact_id) if item.contact_id else None
-    if export is not None and export.item_id == item.id:
-        export.state = ExportState.NOT_EXPORTED.value
 
 
 def repush_after_edit(contact: Contact) -> Push | None:
@@ -162,15 +157,11 @@ def repush_after_edit(contact: Contact) -> Push | None:
 
 
 def _other_org_items(account_id: int, org_id: str):
-    return (
-        sa.select(PushItem)
-        .join(Push, PushItem.push_id == Push.id)
-        .where(
-            Push.account_id == account_id,
-            Push.org_id.is_not(None),
-            Push.org_id != org_id,
-            PushItem.state.in_([s.value for s in UNSETTLED]),
-        )
+    return states.account_items(
+        account_id,
+        Push.org_id.is_not(None),
+        Push.org_id != org_id,
+        PushItem.state.in_([s.value for s in UNSETTLED]),
     )
 
 
@@ -195,15 +186,13 @@ def retarget_to_org(account_id: int, org_id: str) -> list[int]:
     for push in db.session.scalars(sa.select(Push).where(Push.id.in_(push_ids))):
         push.org_id = org_id
     for item in items:
-        item.state = ExportState.QUEUED.value
         item.reason_code = None
-        if item.contact_id:
-            pushes.set_current(item.contact_id, item.account_id, item)
+        states.requeue(item)
     return push_ids
 
 
 def drop_for_other_orgs(account_id: int, org_id: str) -> int:
     items = db.session.scalars(_other_org_items(account_id, org_id)).all()
     for item in items:
-        revert_to_not_exported(item, "org_changed_dropped")
+        states.revert_to_not_exported(item, "org_changed_dropped")
     return len(items)

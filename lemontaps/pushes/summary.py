@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from lemontaps.exports.models import ExportState, Push, PushItem
-from lemontaps.exports.reasons import reason_text
 from lemontaps.extensions import db
-from lemontaps.services.pushes import push_counts
+from lemontaps.models import ExportState, Push, PushItem
+from lemontaps.pushes.reasons import reason_text
+from lemontaps.pushes.states import push_counts
 
 MAX_LISTED = 200
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lemontaps.extensions import db
-from lemontaps.models import utcnow
+from lemontaps.models.accounts import utcnow
 
 
 class ExportMode(enum.StrEnum):
@@ -69,6 +69,8 @@ class SalesforceConnection(db.Model):
     needs_reconnect_since: Mapped[datetime | None]
     # Set once the admins were told to reconnect: one mail per admin, not one per job.
     reconnect_mail_sent_at: Mapped[datetime | None]
+    # The reconnect mail was given up after its retries; the Salesforce page shows why.
+    reconnect_mail_error: Mapped[str | None] = mapped_column(sa.String(255))
     # An operator error at the token endpoint (e.g. invalid_client): /healthz reports it.
     token_error: Mapped[str | None] = mapped_column(sa.String(64))
     checks: Mapped[list] = mapped_column(sa.JSON, default=list)

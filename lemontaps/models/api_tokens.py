@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lemontaps.extensions import db
-from lemontaps.models import User, utcnow
+from lemontaps.models.accounts import User, utcnow
 
 
 class ApiToken(db.Model):

@@ -1,4 +1,6 @@
-"""Recording pushes and moving contacts through export states (no Salesforce calls here)."""
+"""Recording pushes and moving contacts through export states (no Salesforce calls here).
+
+The only module that changes a PushItem's state or a contact's current export state."""
 
 from __future__ import annotations
 
@@ -6,8 +8,10 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from lemontaps.exports.models import (
+from lemontaps.extensions import db
+from lemontaps.models import (
     UNSETTLED,
+    Contact,
     ContactExport,
     EmailClaim,
     ExportState,
@@ -15,9 +19,9 @@ from lemontaps.exports.models import (
     PushItem,
     PushKind,
     PushStatus,
+    User,
+    utcnow,
 )
-from lemontaps.extensions import db
-from lemontaps.models import Contact, User, utcnow
 
 BATCH_SIZE = 200  # one sObject Collections call; no job handles more
 
@@ -128,6 +132,22 @@ def settle(
     release_claim(item)
 
 
+def requeue(item: PushItem) -> None:
+    """Back to queued: a killed worker's item, a waiting one whose reason is gone, or one
+    retargeted to the connected org."""
+    item.state = ExportState.QUEUED.value
+    if item.contact_id:
+        set_current(item.contact_id, item.account_id, item)
+
+
+def revert_to_not_exported(item: PushItem, reason: str) -> None:
+    """The item is dropped unsent; its contact shows "not exported" again."""
+    settle(item, ExportState.SKIPPED, reason)
+    export = db.session.get(ContactExport, item.contact_id) if item.contact_id else None
+    if export is not None and export.item_id == item.id:
+        export.state = ExportState.NOT_EXPORTED.value
+
+
 def release_claim(item: PushItem) -> None:
     db.session.execute(sa.delete(EmailClaim).where(EmailClaim.item_id == item.id))
 
@@ -142,23 +162,40 @@ def queued_item_ids(push_id: int) -> list[int]:
     )
 
 
+def account_items(account_id: int, *conditions) -> sa.Select:
+    """The account's push items that meet `conditions` (on PushItem and Push)."""
+    return (
+        sa.select(PushItem)
+        .join(Push, PushItem.push_id == Push.id)
+        .where(Push.account_id == account_id, *conditions)
+    )
+
+
 def batches(item_ids: list[int], size: int = BATCH_SIZE) -> list[list[int]]:
     return [item_ids[i : i + size] for i in range(0, len(item_ids), size)]
 
 
-def push_counts(push_id: int) -> dict[str, int]:
+def counts_of_pushes(push_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Items of each push per state (every state, 0 when none), plus "already_in_salesforce":
+    the skipped ones Salesforce had already. One grouped query."""
+    empty = {state.value: 0 for state in ExportState} | {"already_in_salesforce": 0}
+    counts = {push_id: dict(empty) for push_id in push_ids}
+    if not push_ids:
+        return counts
     rows = db.session.execute(
-        sa.select(PushItem.state, PushItem.reason_code, sa.func.count())
-        .where(PushItem.push_id == push_id)
-        .group_by(PushItem.state, PushItem.reason_code)
+        sa.select(PushItem.push_id, PushItem.state, PushItem.reason_code, sa.func.count())
+        .where(PushItem.push_id.in_(push_ids))
+        .group_by(PushItem.push_id, PushItem.state, PushItem.reason_code)
     )
-    counts = {state.value: 0 for state in ExportState}
-    counts["already_in_salesforce"] = 0
-    for state, reason, number in rows:
+    for push_id, state, reason, number in rows:
         if state == ExportState.SKIPPED and reason == "already_in_salesforce":
-            counts["already_in_salesforce"] += number
-        counts[state] += number
+            counts[push_id]["already_in_salesforce"] += number
+        counts[push_id][state] += number
     return counts
+
+
+def push_counts(push_id: int) -> dict[str, int]:
+    return counts_of_pushes([push_id])[push_id]
 
 
 def finish_if_settled(push: Push) -> bool:

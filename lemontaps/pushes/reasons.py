@@ -12,11 +12,19 @@ REASONS = {
     "duplicate_contact": _l("A Contact with this e-mail already exists: open it in Salesforce."),
     "duplicate_in_push": _l("Another contact with this e-mail was pushed at the same time."),
     "duplicate_rule": _l("Your Salesforce duplicate rule blocked it as a duplicate."),
+    "ambiguous_match": _l(
+        "Salesforce's answer was lost, and the record it may have created cannot be told apart "
+        "from the records below (or is already another contact's), so none was linked."
+    ),
     # skipped
     "already_in_salesforce": _l("Already in Salesforce: it was exported before."),
     "already_being_pushed": _l("Already being pushed by another push."),
     "deleted_before_export": _l("Deleted before export."),
     "not_allowed": _l("Pushing is not allowed for this user any more."),
+    "automatic_off": _l("Not pushed: automatic export was switched off before it was sent."),
+    "org_changed_dropped": _l(
+        "Not pushed: the Salesforce org changed and an admin dropped the waiting contacts."
+    ),
     # waiting
     "not_connected": _l("Waiting: no Salesforce org is connected."),
     "needs_reconnect": _l("Waiting: Salesforce needs to be reconnected by an admin."),
@@ -71,6 +79,10 @@ HINTS = {
     "duplicate_rule": _l(
         "Open the matching record in Salesforce; ask your Salesforce admin if the rule is wrong."
     ),
+    "ambiguous_match": _l(
+        "Open the records in Salesforce. If none is this contact, push again. If one is, "
+        "delete it in Salesforce and push again, so this contact gets a record of its own."
+    ),
     "not_allowed": _l("Ask an admin to push it, or to allow end users to push."),
     "not_connected": _l("An admin connects Salesforce on the integration page; it then resumes."),
     "needs_reconnect": _l("An admin reconnects Salesforce on the integration page."),
@@ -105,3 +117,21 @@ def reason_hint(code: str | None) -> str:
     if code in REASONS or code in HINTS:
         return str(HINTS.get(code, ""))
     return str(HINTS["salesforce_refused"])
+
+
+# Notes on an exported record: what the mapping changed on the way (see services.mapping).
+NOTES = {
+    "country_not_recognised": _l(
+        "Salesforce's country list has no such country, so the country is in the description."
+    ),
+    "not_sent": _l("%(field)s was not sent: Salesforce does not accept its value."),
+}
+
+
+def note_text(note: str) -> str:
+    """A note code ("country_not_recognised", "not_sent:Salutation") in words."""
+    code, _sep, field = note.partition(":")
+    text = NOTES.get(code)
+    if text is None:
+        return str(_l("Salesforce accepted the record with a change."))
+    return str(text) % {"field": field} if "%(field)s" in str(text) else str(text)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lemontaps.extensions import db
-from lemontaps.models import utcnow
+from lemontaps.models.accounts import utcnow
 
 
 class ContactImport(db.Model):

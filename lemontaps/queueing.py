@@ -1,0 +1,160 @@
+"""RQ wiring: named queues, the JSON serializer, and enqueueing that honours RQ_IS_ASYNC.
+
+Jobs take ids only (never ORM objects) and run inside the app context of the worker. A job
+is named by its function or its dotted path; this package imports no service."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app
+from redis import Redis
+from rq import Callback, Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.serializers import JSONSerializer
+from rq.utils import import_attribute
+
+EXPORTS = "exports"
+EMAILS = "emails"
+QUEUES = (EXPORTS, EMAILS)
+
+log = logging.getLogger(__name__)
+
+
+def init_rq(app: Flask) -> None:
+    app.extensions["rq"] = RqState(app)
+
+
+class RqState:
+    def __init__(self, app: Flask):
+        self.is_async = app.config.get("RQ_IS_ASYNC", True)
+        self.in_process = app.config.get("RQ_INPROCESS", False)
+        if self.in_process:
+            self.connection = None
+            self.queues = {name: InProcessQueue(app) for name in QUEUES}
+            return
+        if self.is_async:
+            self.connection = Redis.from_url(app.config["REDIS_URL"])
+        else:
+            import fakeredis  # tests: jobs run inline, at once
+
+            self.connection = fakeredis.FakeRedis()
+        self.queues = {
+            name: Queue(
+                name,
+                connection=self.connection,
+                is_async=self.is_async,
+                serializer=JSONSerializer,
+                default_timeout=app.config["PUSH_JOB_TIMEOUT"],
+            )
+            for name in QUEUES
+        }
+
+
+class InProcessQueue:
+    """Demo without Redis: the same job functions on a thread of this process."""
+
+    def __init__(self, app: Flask):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.app = app
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobs")
+
+    def fetch_job(self, job_id):
+        return None
+
+    def enqueue_call(self, func, args=(), kwargs=None, job_id=None, **_options):
+        if isinstance(func, str):
+            func = import_attribute(func)
+
+        def run():
+            with self.app.app_context():
+                try:
+                    func(*args, **(kwargs or {}))
+                except Exception:  # noqa: BLE001  the sweeper retries what is left
+                    log.exception("in-process job %s failed", job_id)
+
+        self.executor.submit(run)
+        return type("InProcessJob", (), {"id": job_id or func.__name__})()
+
+
+def get_queue(name: str) -> Queue:
+    return current_app.extensions["rq"].queues[name]
+
+
+LIVE_STATUSES = {"queued", "started", "deferred", "scheduled"}
+
+
+def enqueue(
+    queue: str,
+    func,
+    *args,
+    job_id: str | None = None,
+    replace_live: bool = False,
+    keep_failed: bool = False,
+    retry: Retry | None = None,
+    on_failure: str | None = None,
+    **kwargs,
+) -> str | None:
+    """Enqueue once: a job id that is queued or running is not added again; a finished or
+    failed one with the same id is replaced (the database says there is work left).
+    `replace_live` replaces even a "started" one: its worker was killed (RQ notices only at
+    its next maintenance, minutes later). `keep_failed` leaves a failed job alone: it was
+    given up after its retries and stays in RQ's failed registry for an admin to look at.
+    `on_failure` is the dotted name of RQ's failure callback, called after every attempt."""
+    q = get_queue(queue)
+    if job_id is not None:
+        existing = q.fetch_job(job_id)
+        if existing is not None:
+            status = existing.get_status(refresh=True)
+            if status in LIVE_STATUSES and not replace_live:
+                return None
+            if keep_failed and status != "finished":
+                return None
+            _delete(existing)
+    try:
+        job = q.enqueue_call(
+            func,
+            args=args,
+            kwargs=kwargs,
+            job_id=job_id,
+            unique=job_id is not None,
+            result_ttl=600,
+            failure_ttl=7 * 24 * 3600,
+            retry=retry,
+            on_failure=Callback(on_failure) if on_failure else None,
+        )
+    except DuplicateJobError:
+        return None
+    return job.id
+
+
+def retry_intervals(value) -> list[int]:
+    """MAIL_RETRY_INTERVALS: "60,300" from the environment, or a list."""
+    if isinstance(value, str):
+        value = value.replace(" ", "").split(",")
+    elif isinstance(value, int):
+        value = [value]
+    return [int(v) for v in value if str(v).strip()]
+
+
+def mail_retry() -> Retry | None:
+    intervals = retry_intervals(current_app.config["MAIL_RETRY_INTERVALS"])
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
+def _delete(job) -> None:
+    try:
+        job.delete()
+    except ValueError:
+        # RQ cannot delete a started job whose worker was killed once its execution record
+        # has expired ("Execution ... not found"); without its own key the id is free again.
+        job.connection.delete(job.key)
+
+
+def enqueue_safely(func, *args) -> None:
+    """After a commit, tell Redis; if Redis is down the sweeper enqueues it later."""
+    try:
+        func(*args)
+    except Exception:  # noqa: BLE001  Redis unreachable: the database still has the work
+        log.warning("could not enqueue %s%r; the sweeper will", func.__name__, args, exc_info=True)

@@ -35,7 +35,8 @@ def add_security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.endpoint and request.endpoint != "static":
-        # Pages hold personal data: keep them out of shared caches and the back/forward cache.
-        headers.setdefault("Cache-Control", "no-store")
+    if request.endpoint != "static":
+        # Pages hold personal data or a CSRF token, error pages too (a 404 has no endpoint):
+        # keep them out of shared caches and the back/forward cache.
+        headers["Cache-Control"] = "no-store"
     return response

@@ -130,13 +130,16 @@ def test_replayed_callback_is_refused(admin, emulator):
     back = sf_browser_login(emulator, start(admin))
     assert b"Connected" in admin.get(callback_path(back)).data
     replay = admin.get(callback_path(back))
+    assert replay.status_code == 400
     assert b"already used" in replay.data
 
 
 def test_forged_state_is_refused(admin, emulator):
     back = sf_browser_login(emulator, start(admin))
     forged = callback_path(back).replace("state=", "state=x")
-    assert b"does not belong to a connection you started" in admin.get(forged).data
+    response = admin.get(forged)
+    assert response.status_code == 400
+    assert b"does not belong to a connection you started" in response.data
     assert _connection() is None
 
 
@@ -146,6 +149,7 @@ def test_state_started_by_another_admin_is_refused(app, admin, emulator, account
     login(other, "admin2@acme.test")
     back = sf_browser_login(emulator, start(admin))
     response = other.get(callback_path(back))
+    assert response.status_code == 400
     assert b"started by another user" in response.data
     assert _connection() is None
     # The rightful admin can still finish the attempt.

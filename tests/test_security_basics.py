@@ -107,3 +107,26 @@ def test_error_pages_are_not_cached_and_sniffing_is_off(client):
     response = client.get("/auth/login")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/no/such/page", 404),
+        ("POST", "/auth/login?next=%2Fcontacts%2F", 200),
+        ("GET", "/contacts/", 302),
+        ("GET", "/integrations/salesforce/callback?state=x&code=y", 302),
+        ("GET", "/api/v1/contacts", 401),
+    ],
+)
+def test_every_page_even_an_error_page_is_no_store(client, method, path, status):
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_may_be_cached(client):
+    response = client.get("/static/css/app.css")
+    response.close()  # the file stays open until the response is closed
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")

@@ -131,7 +131,13 @@ def callback():
         connect.note_failed_attempt(current_user, params.get("state"), error)
         db.session.commit()
         status, message, detail = "error", connect_error_message(error.code), error.description
+        if error.code in STATE_ERRORS:
+            # Forged, replayed, foreign or expired: a bad request, whatever the page says.
+            return _callback_page(status, message, detail), 400
     return _callback_page(status, message, detail, switch)
+
+
+STATE_ERRORS = {"invalid_state", "replayed_state", "foreign_state", "expired_state"}
 
 
 def _connected_message(connection) -> str:

@@ -96,7 +96,9 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
-    SECRET_KEY = Config.SECRET_KEY or "dev-only-not-secret"
+    # Without SECRET_KEY in the environment, a random key is made on first start and kept in
+    # instance/secret.key: never a key printed in the source.
+    SECRET_KEY_FROM_INSTANCE = True
     # Plain-HTTP local development: browsers drop Secure and __Host- cookies on http.
     SESSION_COOKIE_NAME = "lemontaps_session"
     SESSION_COOKIE_SECURE = False

@@ -2,10 +2,12 @@
 
 import logging
 import os
+import secrets
 
 from flask import Flask
 
 import config as config_module
+from lemontaps.crypto import instance_secret
 
 CONFIG_CLASSES = {
     "production": config_module.Config,
@@ -21,9 +23,13 @@ def create_app(config_class: type | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_object(config_class)
     app.config.from_prefixed_env("LEMONTAPS")
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY") and app.config.get("SECRET_KEY_FROM_INSTANCE"):
+        app.config["SECRET_KEY"] = instance_secret(
+            app.instance_path, "secret.key", lambda: secrets.token_urlsafe(48)
+        )
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY (see README).")
-    os.makedirs(app.instance_path, exist_ok=True)
     quiet_secret_loggers()
     allow_test_email_domains(app.config.get("EMAIL_ALLOW_TEST_DOMAINS", False))
     register_extensions(app)

@@ -6,6 +6,9 @@ decryption: a ciphertext copied into another account's row does not decrypt ther
 from __future__ import annotations
 
 import json
+import os
+import time
+from collections.abc import Callable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -46,3 +49,22 @@ def parse_keys(value: str | list | tuple | None) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [k for k in value if k]
     return [k.strip() for k in value.split(",") if k.strip()]
+
+
+def instance_secret(instance_path: str, name: str, make: Callable[[], str]) -> str:
+    """A secret for development and the demo, made on first start and kept in instance/
+    (never committed), so no key printed in the source can forge a cookie or read a token.
+    Every process of one checkout (web, workers, CLI) reads the same file."""
+    path = os.path.join(instance_path, name)
+    try:
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(make())
+    except FileExistsError:
+        pass  # made by an earlier start, or by a process starting at the same moment
+    for _ in range(50):  # a process that just created the file may still be writing it
+        with open(path) as file:
+            secret = file.read().strip()
+        if secret:
+            return secret
+        time.sleep(0.1)
+    raise RuntimeError(f"{path} is empty: delete it and start again")

@@ -130,3 +130,34 @@ def test_static_files_may_be_cached(client):
     response.close()  # the file stays open until the response is closed
     assert response.status_code == 200
     assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_development_and_demo_make_their_own_secret_key(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    from config import DemoConfig, DevelopmentConfig
+
+    # No key printed in the source: without SECRET_KEY in the environment, one is made.
+    assert DevelopmentConfig.SECRET_KEY_FROM_INSTANCE and DemoConfig.SECRET_KEY_FROM_INSTANCE
+    with ProcessPoolExecutor(4) as pool:  # web, worker and CLI starting at the same moment
+        keys = set(pool.map(_make_secret, [str(tmp_path)] * 8))
+    assert len(keys) == 1
+    key = keys.pop()
+    assert len(key) >= 48 and (tmp_path / "secret.key").read_text() == key
+    assert oct((tmp_path / "secret.key").stat().st_mode & 0o777) == "0o600"
+    assert _make_secret(str(tmp_path / "other")) != key
+
+
+def _random() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(48)
+
+
+def _make_secret(directory: str) -> str:
+    import os
+
+    from lemontaps.crypto import instance_secret
+
+    os.makedirs(directory, exist_ok=True)
+    return instance_secret(directory, "secret.key", _random)

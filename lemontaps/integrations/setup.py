@@ -9,7 +9,7 @@ import requests
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from lemontaps.crypto import TokenCipher, parse_keys
+from lemontaps.crypto import TokenCipher, instance_secret, parse_keys
 from lemontaps.salesforce.hosts import HostPolicy, is_loopback
 from lemontaps.salesforce.oauth import OAuthClientConfig
 from lemontaps.services.salesforce_connect import SalesforceSetup
@@ -75,9 +75,8 @@ def _token_keys(app: Flask) -> list[str]:
     if app.config.get("SESSION_COOKIE_SECURE", True):
         raise RuntimeError("TOKEN_ENCRYPTION_KEYS is not set (see README).")
     # Local development and the demo: a key kept in instance/, never committed.
-    key_file = os.path.join(app.instance_path, "token-encryption.key")
-    if not os.path.exists(key_file):
-        with open(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-            f.write(Fernet.generate_key().decode())
-    with open(key_file) as f:
-        return [f.read().strip()]
+    return [
+        instance_secret(
+            app.instance_path, "token-encryption.key", lambda: Fernet.generate_key().decode()
+        )
+    ]

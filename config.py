@@ -49,6 +49,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ("en", "de")
 
+    # Reverse proxies in front of the app (a load balancer, nginx): their X-Forwarded-For,
+    # -Proto and -Host are trusted, each proxy adding one hop. 0: the socket's peer is the client.
+    TRUSTED_PROXIES = int(_env("TRUSTED_PROXIES", "0"))
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or REDIS_URL
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = True

@@ -118,6 +118,13 @@ def register_security_headers(app: Flask) -> None:
     from lemontaps.security import add_security_headers
 
     app.after_request(add_security_headers)
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies:
+        # The client's address (rate limits, logs) and scheme come from the X-Forwarded-*
+        # headers set by exactly this many proxies in front of the app; never more.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def register_jinja(app: Flask) -> None:

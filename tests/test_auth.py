@@ -229,3 +229,30 @@ class TestForgotPassword:
     def test_forged_link_is_refused(self, client, account_a):
         assert client.get("/auth/set-password/reset/not-a-real-token").status_code == 400
         assert client.get("/auth/set-password/other/x").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("app_config", "other_client_behind_the_proxy"),
+    [({"TRUSTED_PROXIES": 0}, 429), ({"TRUSTED_PROXIES": 1}, 302)],
+    ids=["no-trusted-proxy", "one-trusted-proxy"],
+)
+def test_the_client_address_comes_from_the_configured_proxies_only(
+    client, account_a, other_client_behind_the_proxy
+):
+    """Behind a trusted proxy the IP limit counts each client's address (X-Forwarded-For),
+    so one client's failures do not block the others behind the same proxy; without a
+    trusted proxy the header is ignored (anyone could send it)."""
+    proxy = {"REMOTE_ADDR": "10.0.0.5"}
+
+    def log_in(email, password, client_ip):
+        return client.post(
+            "/auth/login",
+            data={"email": email, "password": password},
+            headers={"X-Forwarded-For": client_ip},
+            environ_base=proxy,
+        ).status_code
+
+    for i in range(50):
+        log_in(f"user{i}@acme.test", "wrong", "203.0.113.7")
+    assert log_in("admin@acme.test", PASSWORD, "203.0.113.7") == 429
+    assert log_in("admin@acme.test", PASSWORD, "198.51.100.1") == other_client_behind_the_proxy

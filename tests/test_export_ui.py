@@ -18,7 +18,7 @@ from lemontaps.models import (
     SalesforceConnection,
 )
 from lemontaps.pushes import states
-from tests.factories import admin_of, login, make_contact, make_user
+from tests.helpers import admin_of, make_contact, make_user
 
 ORG = "00D000000000001AAA"
 OTHER_ORG = "00D000000000002AAA"
@@ -94,12 +94,6 @@ def html_of(response) -> str:
     return response.get_data(as_text=True)
 
 
-def client_for(app, email):
-    client = app.test_client()
-    assert login(client, email).status_code == 302
-    return client
-
-
 STATES = ["not_exported", "queued", "waiting", "pushing", "exported", "failed", "duplicate"]
 REASONS = {"waiting": "api_limit", "failed": "missing_company", "duplicate": "duplicate_lead"}
 
@@ -151,12 +145,12 @@ LABELS = {
 
 
 @pytest.mark.parametrize("role", ["admin", "user"])
-def test_table_shows_an_icon_with_text_for_every_state(app, people, role):
+def test_table_shows_an_icon_with_text_for_every_state(auth, people, role):
     admin, rep = people
     allow_end_users(rep.account)
     owner = admin if role == "admin" else rep
     made = every_state(owner, by=owner)
-    html = html_of(client_for(app, owner.email).get("/contacts/"))
+    html = html_of(auth.client(owner).get("/contacts/"))
     for state, contact in made.items():
         cell = cell_of(html, contact.id)
         assert LABELS[state] in cell, (state, cell)
@@ -175,12 +169,12 @@ def test_table_shows_an_icon_with_text_for_every_state(app, people, role):
     assert "style=" not in html and "<script>" not in html and "hx-on" not in html
 
 
-def test_end_user_sees_only_own_contacts_and_pushes(app, people):
+def test_end_user_sees_only_own_contacts_and_pushes(auth, people):
     admin, rep = people
     allow_end_users(rep.account)
     mine = every_state(rep, by=rep, prefix="mine-")
     theirs = every_state(admin, by=admin, prefix="theirs-")
-    html = html_of(client_for(app, rep.email).get("/contacts/"))
+    html = html_of(auth.client(rep).get("/contacts/"))
     assert set(row_ids(html)) == {c.id for c in mine.values()}
     rep_pushes = {
         i.push_id
@@ -190,11 +184,11 @@ def test_end_user_sees_only_own_contacts_and_pushes(app, people):
     bars = {int(i) for i in re.findall(r'id="push-bar-(\d+)"', html)}
     assert bars and bars <= rep_pushes
     assert "Push by" not in html  # their own pushes are "Your push"
-    admin_html = html_of(client_for(app, admin.email).get("/contacts/"))
+    admin_html = html_of(auth.client(admin).get("/contacts/"))
     assert set(row_ids(admin_html)) == {c.id for c in [*mine.values(), *theirs.values()]}
     assert "Push by Rep" in admin_html
     # another user's contact and push: 404 for the end user
-    rep_client = client_for(app, rep.email)
+    rep_client = auth.client(rep)
     assert rep_client.get(f"/exports/contacts/{theirs['failed'].id}", headers=HX).status_code == 404
     their_push = db.session.get(
         PushItem, db.session.get(ContactExport, theirs["failed"].id).item_id
@@ -205,11 +199,11 @@ def test_end_user_sees_only_own_contacts_and_pushes(app, people):
     assert db.session.get(Push, their_push).dismissed_at is None
 
 
-def test_another_account_gets_404_everywhere(app, people, account_b):
+def test_another_account_gets_404_everywhere(auth, people, account_b):
     admin, rep = people
     made = every_state(admin, by=admin)
     push_id = db.session.get(ContactExport, made["failed"].id).item.push_id
-    stranger = client_for(app, admin_of(account_b).email)
+    stranger = auth.client(admin_of(account_b).email)
     for url in (
         f"/exports/contacts/{made['failed'].id}",
         f"/exports/pushes/{push_id}",
@@ -234,12 +228,12 @@ def test_another_account_gets_404_everywhere(app, people, account_b):
 
 
 @pytest.mark.parametrize("role", ["admin", "user"])
-def test_every_partial_for_htmx_and_as_a_page(app, people, role):
+def test_every_partial_for_htmx_and_as_a_page(auth, people, role):
     admin, rep = people
     allow_end_users(rep.account)
     owner = admin if role == "admin" else rep
     made = every_state(owner, by=owner)
-    client = client_for(app, owner.email)
+    client = auth.client(owner)
     push_id = db.session.get(ContactExport, made["failed"].id).item.push_id
     urls = [
         "/contacts/",

@@ -32,7 +32,7 @@ from tests.e2e.conftest import (
     start_emulator,
     wait_until,
 )
-from tests.factories import PASSWORD
+from tests.helpers import PASSWORD
 from tests.salesforce_helpers import browser_login
 
 CHROMIUM = Path("/usr/bin/chromium")

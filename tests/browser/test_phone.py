@@ -17,7 +17,7 @@ from tests.browser.conftest import (
     new_context,
     screenshot,
 )
-from tests.factories import admin_of, make_account, make_contact, make_user
+from tests.helpers import admin_of, make_account, make_contact, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -1,5 +1,6 @@
 """What tests share: the one way to log in (AuthActions, the `auth` fixture), plain functions
-that create rows (no factory library), counting SQL statements, and contact-form boundaries."""
+that create rows (no factory library), counting SQL statements, contact-form boundaries, and
+export states set up without Salesforce with the page parts that show them."""
 
 import re
 import uuid
@@ -10,7 +11,19 @@ import requests
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, Role, User, contact_search_text, utcnow
+from lemontaps.models import (
+    Contact,
+    ExportState,
+    IntegrationSettings,
+    PushItem,
+    PushKind,
+    Role,
+    SalesforceConnection,
+    User,
+    contact_search_text,
+    utcnow,
+)
+from lemontaps.pushes import states
 from lemontaps.services import users
 
 PASSWORD = "correct horse battery"
@@ -214,3 +227,83 @@ BOUNDARIES = [
     ("met_on", date.today().isoformat(), "31.12.2025"),
     ("language", "fr", "klingon"),
 ]
+
+
+# Export states without Salesforce, and the parts of the contacts page that show them.
+ORG = "00D000000000001AAA"
+OTHER_ORG = "00D000000000002AAA"
+HX = {"HX-Request": "true"}
+
+
+def connection_row(account, org_id=ORG, status="connected"):
+    """The account's Salesforce connection as a row (no Salesforce involved)."""
+    connection = SalesforceConnection(
+        account_id=account.id,
+        status=status,
+        environment="production",
+        login_url="https://login.example.test",
+        instance_url="https://acme.my.example.test",
+        org_id=org_id,
+        sf_user_id="005000000000001AAA",
+        sf_user_name="Connecting User",
+        refresh_token_enc="x",
+    )
+    db.session.add(connection)
+    db.session.commit()
+    return connection
+
+
+def allow_end_users(account):
+    row = db.session.get(IntegrationSettings, account.id) or IntegrationSettings(
+        account_id=account.id
+    )
+    row.push_permission = "everyone"
+    db.session.add(row)
+    db.session.commit()
+
+
+def put_in_state(contact, state, *, by=None, reason=None, org_id=ORG, push=None, **fields):
+    """A push item in `state` made the contact's current state (no Salesforce involved)."""
+    if push is None:
+        push = states.create_push(
+            contact.account_id,
+            [],
+            "Lead",
+            by,
+            PushKind.MANUAL if by else PushKind.AUTOMATIC,
+            org_id,
+        )
+    item = PushItem(
+        push_id=push.id,
+        account_id=contact.account_id,
+        contact_id=contact.id,
+        contact_label=states.contact_label(contact),
+    )
+    db.session.add(item)
+    db.session.flush()
+    push.total += 1
+    states.set_current(contact.id, contact.account_id, item)
+    if state != "queued":
+        if state == "exported":
+            fields.setdefault("sf_object", "Lead")
+            fields.setdefault("sf_id", "00Q000000000001AAA")
+            fields.setdefault("org_id", org_id)
+        states.settle(item, ExportState(state), reason, **fields)
+    db.session.commit()
+    return item
+
+
+def html_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def cell_of(html: str, contact_id: int) -> str:
+    match = re.search(
+        rf'<div class="export-status[^"]*" id="export-status-{contact_id}".*?</div>', html, re.S
+    )
+    assert match, f"no export cell for {contact_id}"
+    return match.group(0)
+
+
+def row_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr id="contact-(\d+)"', html)]

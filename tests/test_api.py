@@ -10,8 +10,14 @@ from lemontaps.extensions import db
 from lemontaps.models import ApiToken, Contact, IdempotencyRecord, utcnow
 from lemontaps.pushes import automatic
 from lemontaps.services import api_tokens, users
-from tests.helpers import admin_of, bearer, make_api_token, make_contact, make_user
-from tests.test_contacts import BOUNDARIES
+from tests.helpers import (
+    BOUNDARIES,
+    admin_of,
+    bearer,
+    make_api_token,
+    make_contact,
+    make_user,
+)
 
 API = "/api/v1/contacts"
 

@@ -15,13 +15,17 @@ from lemontaps.pushes import progress, states
 from lemontaps.pushes.engine import contact_values
 from lemontaps.pushes.reasons import NOTES, REASONS, note_text, reason_text
 from lemontaps.services.mapping import map_contact
-from tests.helpers import admin_of, make_contact, make_user
-from tests.test_export_ui import (
+from tests.helpers import (
     HX,
     ORG,
+    admin_of,
     allow_end_users,
-    connect,
+    bulk_insert_contacts,
+    connection_row,
+    counted_statements,
     html_of,
+    make_contact,
+    make_user,
     put_in_state,
 )
 
@@ -32,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def people(app, account_a):
     admin = admin_of(account_a)
     rep = make_user(app, account_a, "rep@acme.test", name="Rüdiger O'Brien")
-    connect(account_a)
+    connection_row(account_a)
     return admin, rep
 
 
@@ -346,9 +350,6 @@ def test_the_push_dialog_forecasts_certain_failures(auth, people):
 
 
 def test_the_forecast_of_10000_contacts_stays_cheap(app, people):
-    from tests.helpers import bulk_insert_contacts
-    from tests.test_contacts_scale import counted_statements
-
     admin, _rep = people
     bulk_insert_contacts(admin.account_id, [admin.id], 10_000, 0)
     db.session.commit()

@@ -1,7 +1,6 @@
 """Pages of 50 by keyset, and a constant number of SQL statements per page at any size."""
 
 import re
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -9,25 +8,11 @@ import sqlalchemy as sa
 from lemontaps.extensions import db
 from lemontaps.models import Contact
 from lemontaps.services import contacts
-from tests.helpers import admin_of, bulk_insert_contacts, make_user
+from tests.helpers import admin_of, bulk_insert_contacts, counted_statements, make_user
 
 
 def row_ids(response) -> list[int]:
     return [int(i) for i in re.findall(r'<tr id="contact-(\d+)"', response.get_data(as_text=True))]
-
-
-@contextmanager
-def counted_statements():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

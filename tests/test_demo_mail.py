@@ -16,7 +16,7 @@ from lemontaps.extensions import db
 from lemontaps.mail_catcher import start
 from lemontaps.notifications import email as mails
 from lemontaps.services import users
-from tests.e2e.conftest import ROOT, free_port, wait_until
+from tests.e2e.helpers import ROOT, free_port, wait_until
 
 
 def _caught(folder) -> list:

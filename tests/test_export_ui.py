@@ -8,90 +8,29 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from lemontaps.extensions import db
-from lemontaps.models import (
-    ContactExport,
-    ExportState,
-    IntegrationSettings,
-    Push,
-    PushItem,
-    PushKind,
-    SalesforceConnection,
+from lemontaps.models import ContactExport, Push, PushItem
+from tests.helpers import (
+    HX,
+    ORG,
+    OTHER_ORG,
+    admin_of,
+    allow_end_users,
+    cell_of,
+    connection_row,
+    html_of,
+    make_contact,
+    make_user,
+    put_in_state,
+    row_ids,
 )
-from lemontaps.pushes import states
-from tests.helpers import admin_of, make_contact, make_user
-
-ORG = "00D000000000001AAA"
-OTHER_ORG = "00D000000000002AAA"
-HX = {"HX-Request": "true"}
-
-
-def connect(account, org_id=ORG, status="connected"):
-    connection = SalesforceConnection(
-        account_id=account.id,
-        status=status,
-        environment="production",
-        login_url="https://login.example.test",
-        instance_url="https://acme.my.example.test",
-        org_id=org_id,
-        sf_user_id="005000000000001AAA",
-        sf_user_name="Connecting User",
-        refresh_token_enc="x",
-    )
-    db.session.add(connection)
-    db.session.commit()
-    return connection
-
-
-def allow_end_users(account):
-    row = db.session.get(IntegrationSettings, account.id) or IntegrationSettings(
-        account_id=account.id
-    )
-    row.push_permission = "everyone"
-    db.session.add(row)
-    db.session.commit()
-
-
-def put_in_state(contact, state, *, by=None, reason=None, org_id=ORG, push=None, **fields):
-    """A push item in `state` made the contact's current state (no Salesforce involved)."""
-    if push is None:
-        push = states.create_push(
-            contact.account_id,
-            [],
-            "Lead",
-            by,
-            PushKind.MANUAL if by else PushKind.AUTOMATIC,
-            org_id,
-        )
-    item = PushItem(
-        push_id=push.id,
-        account_id=contact.account_id,
-        contact_id=contact.id,
-        contact_label=states.contact_label(contact),
-    )
-    db.session.add(item)
-    db.session.flush()
-    push.total += 1
-    states.set_current(contact.id, contact.account_id, item)
-    if state != "queued":
-        if state == "exported":
-            fields.setdefault("sf_object", "Lead")
-            fields.setdefault("sf_id", "00Q000000000001AAA")
-            fields.setdefault("org_id", org_id)
-        states.settle(item, ExportState(state), reason, **fields)
-    db.session.commit()
-    return item
 
 
 @pytest.fixture
 def people(app, account_a, account_b):
     admin = admin_of(account_a)
     rep = make_user(app, account_a, "rep@acme.test", name="Rep")
-    connect(account_a)
+    connection_row(account_a)
     return admin, rep
-
-
-def html_of(response) -> str:
-    return response.get_data(as_text=True)
 
 
 STATES = ["not_exported", "queued", "waiting", "pushing", "exported", "failed", "duplicate"]
@@ -115,18 +54,6 @@ def every_state(owner, by, prefix=""):
     put_in_state(other, "exported", by=by, org_id=OTHER_ORG)
     made["other_org"] = other
     return made
-
-
-def cell_of(html: str, contact_id: int) -> str:
-    match = re.search(
-        rf'<div class="export-status[^"]*" id="export-status-{contact_id}".*?</div>', html, re.S
-    )
-    assert match, f"no export cell for {contact_id}"
-    return match.group(0)
-
-
-def row_ids(html: str) -> list[int]:
-    return [int(i) for i in re.findall(r'<tr id="contact-(\d+)"', html)]
 
 
 LABELS = {

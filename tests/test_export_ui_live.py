@@ -10,19 +10,22 @@ import sqlalchemy as sa
 from lemontaps.extensions import db
 from lemontaps.models import Contact, ContactExport, ExportState, Push, PushItem, PushKind, utcnow
 from lemontaps.pushes import progress, states
-from tests.helpers import admin_of, bulk_insert_contacts, make_contact, make_user
-from tests.salesforce_helpers import connect_account
-from tests.test_contacts_scale import counted_statements
-from tests.test_export_ui import (
+from tests.helpers import (
     HX,
     ORG,
+    admin_of,
     allow_end_users,
+    bulk_insert_contacts,
     cell_of,
-    connect,
+    connection_row,
+    counted_statements,
     html_of,
+    make_contact,
+    make_user,
     put_in_state,
     row_ids,
 )
+from tests.salesforce_helpers import connect_account
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def people(app, account_a, account_b):
 
 @pytest.fixture
 def connected(people, account_a):
-    connect(account_a)
+    connection_row(account_a)
     return people
 
 
@@ -369,7 +372,7 @@ def test_dialog_refusals(auth, people):
     admin_client = auth.client(admin)
     html = html_of(admin_client.get(f"/exports/push/dialog?contact_ids={contact.id}", headers=HX))
     assert "No Salesforce org is connected." in html and 'href="/integrations/salesforce"' in html
-    connect(admin.account, status="needs_reconnect")
+    connection_row(admin.account, status="needs_reconnect")
     html = html_of(admin_client.get(f"/exports/push/dialog?contact_ids={contact.id}", headers=HX))
     assert "Salesforce needs to be reconnected" in html
     rep_client = auth.client(rep)

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lemontaps.extensions import db
-from tests.browser.conftest import CDN, DESKTOP, PHONE, log_in, new_context
+from tests.browser.helpers import CDN, DESKTOP, PHONE, log_in, new_context
 from tests.helpers import admin_of, make_account, make_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from lemontaps.extensions import db
 from lemontaps.models import IntegrationSettings
-from tests.browser.conftest import (
+from tests.browser.helpers import (
     PHONE,
     connect_over_http,
     fits_width,

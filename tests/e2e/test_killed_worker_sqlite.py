@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from config import DemoConfig
 from lemontaps.extensions import db
 from lemontaps.models import Contact, PushItem
-from tests.e2e.conftest import Workers, wait_until
-from tests.e2e.test_push_processes import all_settled, connect, start_push, states
+from tests.e2e.helpers import Workers, all_settled, connect, start_push, states, wait_until
 from tests.helpers import bulk_insert_contacts, make_account, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]

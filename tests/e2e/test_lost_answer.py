@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from lemontaps.extensions import db
 from lemontaps.models import ContactExport, PushItem
 from lemontaps.services import contacts as contact_service
-from tests.e2e.conftest import wait_until
-from tests.e2e.test_push_processes import all_settled, connect, start_push
+from tests.e2e.helpers import all_settled, connect, start_push, wait_until
 from tests.helpers import make_account
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]

@@ -18,9 +18,7 @@ from rq.serializers import JSONSerializer
 from lemontaps.extensions import db
 from lemontaps.models import Push, SalesforceConnection
 from lemontaps.services import contacts as contact_service
-from tests.e2e.conftest import Workers, free_port, wait_until
-from tests.e2e.test_push_processes import all_settled, connect, start_push
-from tests.helpers import make_account
+from tests.e2e.helpers import Workers, all_settled, connect, free_port, start_push, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 RETRY_INTERVALS = [1, 4, 8]
@@ -30,11 +28,6 @@ RETRY_INTERVALS = [1, 4, 8]
 def settings(settings):
     # Short delays between the attempts of a failing mail (production: minutes to hours).
     return {**settings, "MAIL_RETRY_INTERVALS": ",".join(map(str, RETRY_INTERVALS))}
-
-
-@pytest.fixture
-def acme(app):
-    return make_account(app, "Acme AG", "admin@acme.test")
 
 
 def make_contacts(account) -> tuple[int, int]:

@@ -6,41 +6,16 @@ the org holds no duplicate record, that nothing is left stuck, and that one mail
 from datetime import date
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, ContactExport, PushItem, SalesforceConnection
+from lemontaps.models import Contact, PushItem, SalesforceConnection
 from lemontaps.services import contacts as contact_service
 from salesforce_emulator.control import ControlClient
-from tests.e2e.conftest import CALLBACK_PATH, wait_until
-from tests.helpers import make_account, make_user
-from tests.salesforce_helpers import browser_login
+from tests.e2e.helpers import all_settled, connect, start_push, states, wait_until
+from tests.helpers import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
-SETTLED = ("exported", "duplicate", "failed")
-
-
-def connect(auth, emulator_urls) -> tuple[str, ControlClient]:
-    """Connect the admin of acme to the emulator's demo org, through the app's OAuth flow."""
-    app = auth.app
-    control = ControlClient(emulator_urls["instance"])
-    org_id = control.org_id("Lemontaps Demo")
-    control.reset_org(org_id)  # each test starts from the seeded org (and its tokens die)
-    control.clear_faults(org_id)
-    control.update_app("3MVG9LemontapsDemoClientId", rotate_refresh_tokens=False)
-    client = auth.client("admin@acme.test")
-    started = client.post("/integrations/salesforce/authorize", data={"environment": "production"})
-    with requests.Session() as browser:
-        back = browser_login(browser, started.headers["Location"])
-    assert back.startswith(app.config["BASE_URL"] + CALLBACK_PATH)
-    assert (
-        b"Connected to Salesforce org" in client.get(back.removeprefix(app.config["BASE_URL"])).data
-    )
-    assert db.session.scalar(sa.select(SalesforceConnection.org_id)) == org_id
-    db.session.rollback()
-    control.reset_api_calls(org_id)
-    return org_id, control
 
 
 def make_data_set(app, account, org_id, control, size: int) -> dict[int, str]:
@@ -97,33 +72,6 @@ def make_data_set(app, account, org_id, control, size: int) -> dict[int, str]:
     return expected
 
 
-def start_push(auth, contact_ids=None, client=None) -> None:
-    """Push the ticked contacts, or (no ids) "all matching" the empty filter, as the admin
-    (logged in as `client`, or anew)."""
-    client = client or auth.client("admin@acme.test")
-    form = {"contact_ids": contact_ids} if contact_ids else {"all": "1"}
-    response = client.post("/exports/push", data=form)
-    # A real request ends its transaction at teardown; the tests' shared app context does not.
-    db.session.rollback()
-    assert response.status_code == 302 and "push=" in response.headers["Location"]
-
-
-def states(contact_ids) -> dict[int, str]:
-    db.session.expire_all()
-    rows = db.session.execute(
-        sa.select(ContactExport.contact_id, ContactExport.state).where(
-            ContactExport.contact_id.in_(contact_ids)
-        )
-    ).all()
-    db.session.rollback()  # SQLite: hold no lock while the workers write
-    return dict(rows)
-
-
-def all_settled(contact_ids):
-    current = states(contact_ids)
-    return current if all(current.get(c) in SETTLED for c in contact_ids) else None
-
-
 def _mid_push(contact_ids) -> bool:
     current = set(states(contact_ids).values())
     return "exported" in current and "pushing" in current
@@ -154,11 +102,6 @@ def assert_outcomes(expected: dict[int, str], org_id: str, control: ControlClien
     )
     db.session.rollback()
     assert stuck == 0
-
-
-@pytest.fixture
-def acme(app):
-    return make_account(app, "Acme AG", "admin@acme.test")
 
 
 def test_manual_push_of_1000_contacts_on_two_workers(app, auth, acme, workers, smtp, emulator_urls):

@@ -26,26 +26,7 @@ from lemontaps.models import (
 from lemontaps.pushes import states
 from lemontaps.services import users
 
-PASSWORD = "correct horse battery"
-
-
-def make_account(app, name: str, admin_email: str):
-    account, admin = users.create_account(
-        app.extensions["passwords"], name, admin_email, "Admin " + name, PASSWORD
-    )
-    db.session.commit()
-    return account
-
-
-def make_user(app, account, email: str, role: str = Role.USER.value, name: str = "") -> User:
-    user = users.invite_user(account, email, name or email.split("@")[0].title(), role)
-    user.password_hash = app.extensions["passwords"].hash(PASSWORD)
-    db.session.commit()
-    return user
-
-
-def admin_of(account) -> User:
-    return next(u for u in account.users if u.role == Role.ADMIN.value)
+PASSWORD = "correct horse battery"  # of every user these helpers make
 
 
 class AuthActions:
@@ -114,6 +95,28 @@ def _email_of(who) -> str:
 def csrf_token_of(html: str) -> str:
     """The CSRF token a page's form carries."""
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+# Rows (no factory library).
+
+
+def make_account(app, name: str, admin_email: str):
+    account, admin = users.create_account(
+        app.extensions["passwords"], name, admin_email, "Admin " + name, PASSWORD
+    )
+    db.session.commit()
+    return account
+
+
+def make_user(app, account, email: str, role: str = Role.USER.value, name: str = "") -> User:
+    user = users.invite_user(account, email, name or email.split("@")[0].title(), role)
+    user.password_hash = app.extensions["passwords"].hash(PASSWORD)
+    db.session.commit()
+    return user
+
+
+def admin_of(account) -> User:
+    return next(u for u in account.users if u.role == Role.ADMIN.value)
 
 
 def make_contact(met_by: User, **fields):

@@ -75,7 +75,7 @@ def test_protected_page_redirects_to_login_with_next(client):
 def test_logout_is_post_only_and_ends_the_session(auth, client, account_a):
     auth.login("admin@acme.test")
     assert client.get("/auth/logout").status_code == 405
-    response = client.post("/auth/logout")
+    response = auth.logout()
     assert response.status_code == 302
     assert client.get("/profile").status_code == 302
 
@@ -89,7 +89,7 @@ def test_copied_session_cookie_stops_working_after_logout(app, auth, account_a):
     auth.login("admin@acme.test", client=first)
     thief.set_cookie("lemontaps_session", _session_cookie(first), domain="localhost")
     assert thief.get("/profile").status_code == 200
-    first.post("/auth/logout")
+    auth.logout(first)
     assert thief.get("/profile").status_code == 302
 
 
@@ -173,7 +173,7 @@ class TestThrottling:
     def test_successful_logins_do_not_count(self, auth, client, account_a):
         for _ in range(12):
             assert auth.login("admin@acme.test").status_code == 302
-            client.post("/auth/logout")
+            auth.logout()
 
     def test_fifty_failures_from_one_ip_block_it(self, auth, client, account_a):
         for i in range(50):
@@ -207,7 +207,7 @@ class TestForgotPassword:
         data = {"password": "fresh password 1", "password_confirm": "fresh password 1"}
         assert client.post(link, data=data).status_code == 302
         assert auth.login("admin@acme.test", "fresh password 1").status_code == 302
-        client.post("/auth/logout")
+        auth.logout()
         again = client.post(
             link, data={"password": "evil password", "password_confirm": "evil password"}
         )

@@ -219,7 +219,7 @@ def test_each_partial_renders_standalone(app, people):
     connection = connection_for(admin.account_id)
     flt = progress.ListFilter()
     with app.test_request_context("/contacts/"):
-        login_user(admin)
+        login_user(admin)  # the templates' current_user; no request is made, so no log-in form
         selection = export_routes.Selection(MultiDict([("contact_ids", str(made["failed"].id))]))
         contexts = {
             "exports/partials/export_status.html": {"cell": cells[made["failed"].id]},

@@ -30,7 +30,7 @@ from lemontaps.services import contacts as contact_service
 from salesforce_emulator.control import ControlClient
 from salesforce_emulator.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from salesforce_emulator.server import start_in_thread
-from tests.factories import make_account, make_user
+from tests.helpers import make_account, make_user
 from tests.salesforce_helpers import browser_login, callback_path
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -11,7 +11,7 @@ from sqlalchemy.pool import StaticPool
 from config import TestingConfig
 from lemontaps import create_app
 from lemontaps.extensions import db, mail
-from tests.factories import PASSWORD, login, make_account, make_user  # noqa: F401
+from tests.helpers import AuthActions, make_account
 
 USING_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 _postgres_schema_ready = False
@@ -108,6 +108,14 @@ def app(app_config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def auth(app, client):
+    """Log in through the log-in form: `auth.login(user_or_email)` as `client`, or
+    `auth.client(user_or_email)` for a new logged-in client. The e2e tests' `app` is the
+    deployed one, so there the same fixture logs in to it."""
+    return AuthActions(app, client)
 
 
 @pytest.fixture

@@ -94,12 +94,9 @@ def control(emulator):
     return ControlClient("http://login.sf-emulator.localhost", session=emulator_session(emulator))
 
 
-def connect_account(app, emulator, admin_email: str, environment: str = "production") -> str:
+def connect_account(auth, emulator, admin_email: str, environment: str = "production") -> str:
     """Run the real connect flow for the admin; returns the connected org id."""
-    from tests.factories import login
-
-    client = app.test_client()
-    assert login(client, admin_email).status_code == 302
+    client = auth.client(admin_email)
     started = client.post("/integrations/salesforce/authorize", data={"environment": environment})
     assert started.status_code == 303, started.data
     back = sf_browser_login(emulator, started.headers["Location"])

@@ -10,8 +10,14 @@ from lemontaps.extensions import db
 from lemontaps.models import ApiToken, Contact, IdempotencyRecord, utcnow
 from lemontaps.pushes import automatic
 from lemontaps.services import api_tokens, users
-from tests.factories import admin_of, bearer, login, make_api_token, make_contact, make_user
-from tests.test_contacts import BOUNDARIES
+from tests.helpers import (
+    BOUNDARIES,
+    admin_of,
+    bearer,
+    make_api_token,
+    make_contact,
+    make_user,
+)
 
 API = "/api/v1/contacts"
 
@@ -60,8 +66,8 @@ class TestTokens:
         )
         assert plain not in dumped
 
-    def test_generate_on_the_profile_page_shows_the_token_once(self, app, people, client):
-        login(client, people["anna"].email)
+    def test_generate_on_the_profile_page_shows_the_token_once(self, auth, people, client):
+        auth.login(people["anna"])
         page = client.post("/profile/api-token", data={})
         assert page.status_code == 200
         html = page.get_data(as_text=True)
@@ -73,8 +79,8 @@ class TestTokens:
         assert shown not in again and row.prefix in again
         assert client.get(API, headers=bearer(shown)).status_code == 200
 
-    def test_generate_needs_post(self, app, people, client):
-        login(client, people["anna"].email)
+    def test_generate_needs_post(self, auth, people, client):
+        auth.login(people["anna"])
         assert client.get("/profile/api-token").status_code == 405
         assert db.session.scalar(sa.select(ApiToken)) is None
 
@@ -85,9 +91,9 @@ class TestTokens:
         assert client.get(API, headers=bearer(new)).status_code == 200
         assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 1
 
-    def test_revoked_token_is_refused(self, app, people, client):
+    def test_revoked_token_is_refused(self, auth, people, client):
         token = make_api_token(people["anna"])
-        login(client, people["anna"].email)
+        auth.login(people["anna"])
         assert client.post("/profile/api-token/revoke", data={}).status_code == 302
         response = client.get(API, headers=bearer(token))
         assert response.status_code == 401 and response.json["error"] == "unauthorized"
@@ -114,8 +120,8 @@ class TestTokens:
         assert response.json["error"] == "unauthorized"
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
-    def test_the_session_cookie_is_not_accepted(self, app, people, client):
-        assert login(client, people["admin"].email).status_code == 302
+    def test_the_session_cookie_is_not_accepted(self, auth, people, client):
+        assert auth.login(people["admin"]).status_code == 302
         assert client.get("/contacts/").status_code == 200  # the cookie works on the web
         for method in ("GET", "POST"):
             response = client.open(API, method=method, json={"first_name": "X"})
@@ -202,15 +208,14 @@ class TestCreate:
         assert list(response.json["fields"]) == [field]
         assert contact_count() == 1
 
-    def test_same_messages_as_the_form(self, app, people, tokens, client):
+    def test_same_messages_as_the_form(self, auth, people, tokens, client):
         response = post(client, tokens["anna"], {"email": "not-an-email", "notes": "n" * 32_001})
         fields = response.json["fields"]
         assert fields["email"] == ["Invalid email address."]
         assert fields["notes"] == ["Field cannot be longer than 32000 characters."]
         nameless = post(client, tokens["anna"], {"notes": "hi"}).json["fields"]
         assert nameless == {"first_name": ["Enter at least a name, a company or an e-mail."]}
-        web = app.test_client()
-        login(web, "anna@acme.test")
+        web = auth.client("anna@acme.test")
         html = web.post("/contacts/new", data={"email": "not-an-email", "met_on": "2026-01-15"})
         assert "Invalid email address." in html.get_data(as_text=True)
 
@@ -342,7 +347,7 @@ class TestReadUpdateDelete:
         ],
     )
     def test_get_patch_delete_follow_visibility(
-        self, app, people, tokens, book, client, viewer, owner, visible
+        self, auth, people, tokens, book, client, viewer, owner, visible
     ):
         url = f"{API}/{book[owner].id}"
         auth = bearer(tokens[viewer])
@@ -359,7 +364,7 @@ class TestReadUpdateDelete:
         assert deleted.status_code == 204 and deleted.data == b""
         assert client.get(url, headers=auth).status_code == 404
 
-    def test_patch_keeps_untouched_fields_and_validates(self, app, people, tokens, book, client):
+    def test_patch_keeps_untouched_fields_and_validates(self, auth, people, tokens, book, client):
         url = f"{API}/{book['anna'].id}"
         auth = bearer(tokens["anna"])
         response = client.patch(url, json={"email": "e@example.com"}, headers=auth)
@@ -469,7 +474,7 @@ class TestIdempotency:
         assert contact_count() == 2
         assert db.session.scalar(sa.select(sa.func.count(IdempotencyRecord.id))) == 1
 
-    def test_delete_and_patch_are_idempotent_too(self, app, people, tokens, client):
+    def test_delete_and_patch_are_idempotent_too(self, auth, people, tokens, client):
         contact = make_contact(people["anna"])
         url = f"{API}/{contact.id}"
         auth = {**bearer(tokens["anna"]), "Idempotency-Key": "del-1"}

@@ -101,3 +101,29 @@ def test_only_the_documented_functions_commit_below_the_callers():
     documented = set(re.findall(r"^\| `(lemontaps\.[\w.]+)` \|", section, re.M))
     assert documented, "docs/architecture.md names no committing function"
     assert committing == documented
+
+
+def _is_test_module_or_conftest(dotted: str) -> bool:
+    last = dotted.rsplit(".", 1)[-1]
+    return last == "conftest" or last.startswith("test_")
+
+
+def test_no_test_file_imports_a_test_module_or_a_conftest():
+    """Shared code lives in helper modules (tests/helpers.py, tests/e2e/helpers.py, ...);
+    fixtures reach tests through pytest, never by import."""
+    offences = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = "." * node.level + (node.module or "")
+                imported = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            offences += [
+                f"{path.relative_to(ROOT)}:{node.lineno} imports {name}"
+                for name in imported
+                if _is_test_module_or_conftest(name)
+            ]
+    assert offences == []

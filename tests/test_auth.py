@@ -5,7 +5,7 @@ import time_machine
 
 from lemontaps.extensions import db
 from lemontaps.models import User
-from tests.factories import PASSWORD, login, make_user
+from tests.helpers import PASSWORD, make_user
 
 WRONG = "E-mail or password is wrong."
 
@@ -16,39 +16,39 @@ def test_login_page_renders(client):
     assert b'name="email"' in response.data and b'name="password"' in response.data
 
 
-def test_admin_logs_in_and_sees_start_page(client, account_a):
-    response = login(client, "admin@acme.test")
+def test_admin_logs_in_and_sees_start_page(auth, client, account_a):
+    response = auth.login("admin@acme.test")
     assert response.status_code == 302
     assert client.get("/profile").status_code == 200
 
 
-def test_email_is_matched_without_regard_to_case(client, account_a):
-    assert login(client, "  ADMIN@Acme.TEST ").status_code == 302
+def test_email_is_matched_without_regard_to_case(auth, client, account_a):
+    assert auth.login("  ADMIN@Acme.TEST ").status_code == 302
 
 
-def test_unknown_user_and_wrong_password_get_the_same_message(client, account_a):
-    unknown = login(client, "nobody@acme.test")
-    wrong = login(client, "admin@acme.test", "not the password")
+def test_unknown_user_and_wrong_password_get_the_same_message(auth, client, account_a):
+    unknown = auth.login("nobody@acme.test")
+    wrong = auth.login("admin@acme.test", "not the password")
     assert unknown.status_code == wrong.status_code == 200
     assert WRONG.encode() in unknown.data and WRONG.encode() in wrong.data
     assert client.get("/profile").status_code == 302
 
 
-def test_deactivated_user_cannot_log_in(app, client, account_a):
+def test_deactivated_user_cannot_log_in(app, auth, client, account_a):
     user = make_user(app, account_a, "gone@acme.test")
     user.active = False
     db.session.commit()
-    response = login(client, "gone@acme.test")
+    response = auth.login("gone@acme.test")
     assert WRONG.encode() in response.data
 
 
-def test_invited_user_without_password_cannot_log_in(app, client, account_a):
+def test_invited_user_without_password_cannot_log_in(auth, client, account_a):
     from lemontaps.services import users
 
     users.invite_user(account_a, "new@acme.test", "New", "user")
     db.session.commit()
-    assert b"This field is required." in login(client, "new@acme.test", "").data
-    assert WRONG.encode() in login(client, "new@acme.test", "anything at all").data
+    assert b"This field is required." in auth.login("new@acme.test", "").data
+    assert WRONG.encode() in auth.login("new@acme.test", "anything at all").data
 
 
 @pytest.mark.parametrize(
@@ -60,12 +60,8 @@ def test_invited_user_without_password_cannot_log_in(app, client, account_a):
         ("/\\evil.example", "/"),
     ],
 )
-def test_next_only_leads_to_local_pages(client, account_a, target, expected):
-    response = client.post(
-        "/auth/login",
-        query_string={"next": target},
-        data={"email": "admin@acme.test", "password": PASSWORD},
-    )
+def test_next_only_leads_to_local_pages(auth, account_a, target, expected):
+    response = auth.login("admin@acme.test", query_string={"next": target})
     assert response.status_code == 302
     assert response.headers["Location"] in (expected, "http://localhost" + expected)
 
@@ -76,10 +72,10 @@ def test_protected_page_redirects_to_login_with_next(client):
     assert "/auth/login?next=/users" in response.headers["Location"]
 
 
-def test_logout_is_post_only_and_ends_the_session(client, account_a):
-    login(client, "admin@acme.test")
+def test_logout_is_post_only_and_ends_the_session(auth, client, account_a):
+    auth.login("admin@acme.test")
     assert client.get("/auth/logout").status_code == 405
-    response = client.post("/auth/logout")
+    response = auth.logout()
     assert response.status_code == 302
     assert client.get("/profile").status_code == 302
 
@@ -88,19 +84,19 @@ def _session_cookie(client) -> str:
     return client.get_cookie("lemontaps_session").value
 
 
-def test_copied_session_cookie_stops_working_after_logout(app, account_a):
+def test_copied_session_cookie_stops_working_after_logout(app, auth, account_a):
     first, thief = app.test_client(), app.test_client()
-    login(first, "admin@acme.test")
+    auth.login("admin@acme.test", client=first)
     thief.set_cookie("lemontaps_session", _session_cookie(first), domain="localhost")
     assert thief.get("/profile").status_code == 200
-    first.post("/auth/logout")
+    auth.logout(first)
     assert thief.get("/profile").status_code == 302
 
 
-def test_password_change_ends_other_sessions_but_keeps_this_one(app, account_a):
+def test_password_change_ends_other_sessions_but_keeps_this_one(app, auth, account_a):
     phone, desktop = app.test_client(), app.test_client()
-    login(phone, "admin@acme.test")
-    login(desktop, "admin@acme.test")
+    auth.login("admin@acme.test", client=phone)
+    auth.login("admin@acme.test", client=desktop)
     response = desktop.post(
         "/profile/password",
         data={
@@ -112,11 +108,14 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(app, account_a):
     assert response.status_code == 302
     assert desktop.get("/profile").status_code == 200
     assert phone.get("/profile").status_code == 302
-    assert login(app.test_client(), "admin@acme.test", "a brand new secret").status_code == 302
+    assert (
+        auth.login("admin@acme.test", "a brand new secret", client=app.test_client()).status_code
+        == 302
+    )
 
 
-def test_password_change_needs_the_current_password(client, account_a):
-    login(client, "admin@acme.test")
+def test_password_change_needs_the_current_password(auth, client, account_a):
+    auth.login("admin@acme.test")
     response = client.post(
         "/profile/password",
         data={
@@ -129,8 +128,8 @@ def test_password_change_needs_the_current_password(client, account_a):
     assert b"This is not your current password." in response.data
 
 
-def test_password_change_reports_short_and_mismatched_passwords(client, account_a):
-    login(client, "admin@acme.test")
+def test_password_change_reports_short_and_mismatched_passwords(auth, client, account_a):
+    auth.login("admin@acme.test")
     response = client.post(
         "/profile/password",
         data={"current_password": PASSWORD, "password": "short", "password_confirm": "other"},
@@ -140,52 +139,48 @@ def test_password_change_reports_short_and_mismatched_passwords(client, account_
     assert b"The passwords differ." in response.data
 
 
-def test_deactivation_ends_the_users_sessions(app, account_a):
+def test_deactivation_ends_the_users_sessions(app, auth, account_a):
     make_user(app, account_a, "eve@acme.test")
     eve, admin = app.test_client(), app.test_client()
-    login(eve, "eve@acme.test")
+    auth.login("eve@acme.test", client=eve)
     assert eve.get("/profile").status_code == 200
-    login(admin, "admin@acme.test")
+    auth.login("admin@acme.test", client=admin)
     eve_id = db.session.scalar(db.select(User.id).where(User.email == "eve@acme.test"))
     assert admin.post(f"/users/{eve_id}/deactivate").status_code == 302
     assert eve.get("/profile").status_code == 302
 
 
 class TestThrottling:
-    def test_ten_failures_for_one_email_block_it_for_15_minutes(self, app, client, account_a):
+    def test_ten_failures_for_one_email_block_it_for_15_minutes(self, auth, app, client, account_a):
         for _ in range(10):
-            assert login(client, "admin@acme.test", "wrong").status_code == 200
-        blocked = login(client, "admin@acme.test")  # even the right password
+            assert auth.login("admin@acme.test", "wrong").status_code == 200
+        blocked = auth.login("admin@acme.test")  # even the right password
         assert blocked.status_code == 429
         assert b"Too many attempts" in blocked.data
         # Another e-mail from the same address is not blocked by the e-mail limit.
         make_user(app, account_a, "other@acme.test")
-        assert login(client, "other@acme.test").status_code == 302
+        assert auth.login("other@acme.test").status_code == 302
 
-    def test_block_lifts_after_15_minutes(self, client, account_a):
+    def test_block_lifts_after_15_minutes(self, auth, client, account_a):
         with time_machine.travel("2026-11-28 10:00:00", tick=False) as clock:
             for _ in range(10):
-                login(client, "admin@acme.test", "wrong")
+                auth.login("admin@acme.test", "wrong")
             clock.shift(14 * 60)
-            assert login(client, "admin@acme.test").status_code == 429
+            assert auth.login("admin@acme.test").status_code == 429
             clock.shift(61)
-            assert login(client, "admin@acme.test").status_code == 302
+            assert auth.login("admin@acme.test").status_code == 302
 
-    def test_successful_logins_do_not_count(self, client, account_a):
+    def test_successful_logins_do_not_count(self, auth, client, account_a):
         for _ in range(12):
-            assert login(client, "admin@acme.test").status_code == 302
-            client.post("/auth/logout")
+            assert auth.login("admin@acme.test").status_code == 302
+            auth.logout()
 
-    def test_fifty_failures_from_one_ip_block_it(self, client, account_a):
+    def test_fifty_failures_from_one_ip_block_it(self, auth, client, account_a):
         for i in range(50):
-            login(client, f"user{i}@acme.test", "wrong")
-        assert login(client, "admin@acme.test").status_code == 429
-        other_ip = client.post(
-            "/auth/login",
-            data={"email": "admin@acme.test", "password": PASSWORD},
-            environ_base={"REMOTE_ADDR": "10.9.9.9"},
-        )
-        assert other_ip.status_code == 302
+            auth.login(f"user{i}@acme.test", "wrong")
+        assert auth.login("admin@acme.test").status_code == 429
+        client.environ_base["REMOTE_ADDR"] = "10.9.9.9"  # the same browser, another address
+        assert auth.login("admin@acme.test").status_code == 302
 
 
 class TestForgotPassword:
@@ -205,14 +200,14 @@ class TestForgotPassword:
         assert match, outbox[-1].body
         return match.group(1)
 
-    def test_reset_link_sets_a_new_password_once(self, client, account_a, outbox):
+    def test_reset_link_sets_a_new_password_once(self, auth, client, account_a, outbox):
         client.post("/auth/forgot-password", data={"email": "admin@acme.test"})
         link = self._reset_link(outbox)
         assert outbox[-1].html and link in outbox[-1].html
         data = {"password": "fresh password 1", "password_confirm": "fresh password 1"}
         assert client.post(link, data=data).status_code == 302
-        assert login(client, "admin@acme.test", "fresh password 1").status_code == 302
-        client.post("/auth/logout")
+        assert auth.login("admin@acme.test", "fresh password 1").status_code == 302
+        auth.logout()
         again = client.post(
             link, data={"password": "evil password", "password_confirm": "evil password"}
         )

@@ -15,14 +15,17 @@ from lemontaps.pushes import progress, states
 from lemontaps.pushes.engine import contact_values
 from lemontaps.pushes.reasons import NOTES, REASONS, note_text, reason_text
 from lemontaps.services.mapping import map_contact
-from tests.factories import admin_of, make_contact, make_user
-from tests.test_export_ui import (
+from tests.helpers import (
     HX,
     ORG,
+    admin_of,
     allow_end_users,
-    client_for,
-    connect,
+    bulk_insert_contacts,
+    connection_row,
+    counted_statements,
     html_of,
+    make_contact,
+    make_user,
     put_in_state,
 )
 
@@ -33,14 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def people(app, account_a):
     admin = admin_of(account_a)
     rep = make_user(app, account_a, "rep@acme.test", name="Rüdiger O'Brien")
-    connect(account_a)
+    connection_row(account_a)
     return admin, rep
 
 
 # --- 1. automatic pushes in one line, manual bars fold ----------------------------------
 
 
-def test_a_fair_of_automatic_pushes_is_one_line_and_manual_bars_fold(app, people):
+def test_a_fair_of_automatic_pushes_is_one_line_and_manual_bars_fold(auth, people):
     admin, _rep = people
     for i in range(12):  # one automatic push per few new contacts, as at a fair
         contact = make_contact(admin, first_name=f"Besucher{i}", last_name="Groß", company="X")
@@ -52,7 +55,7 @@ def test_a_fair_of_automatic_pushes_is_one_line_and_manual_bars_fold(app, people
         states.finish_if_settled(push)
         db.session.commit()
         manual.append(push.id)
-    client = client_for(app, admin.email)
+    client = auth.client(admin)
     html = html_of(client.get("/contacts/"))
     region = html[html.index('id="push-progress"') : html.index('id="new-contacts"')]
     assert region.count('id="push-auto"') == 1 and "Automatic push" in region
@@ -77,22 +80,22 @@ def test_a_fair_of_automatic_pushes_is_one_line_and_manual_bars_fold(app, people
     assert "push-bar-" not in html_of(client.get("/contacts/"))
 
 
-def test_an_end_user_cannot_dismiss_the_automatic_pushes(app, people):
+def test_an_end_user_cannot_dismiss_the_automatic_pushes(auth, people):
     admin, rep = people
     put_in_state(make_contact(admin, first_name="A", last_name="B", company="C"), "exported")
     newest = db.session.scalar(sa.select(sa.func.max(Push.id)))
-    client_for(app, rep.email).post("/exports/pushes/automatic/dismiss", data={"up_to": newest})
+    auth.client(rep).post("/exports/pushes/automatic/dismiss", data={"up_to": newest})
     assert db.session.get(Push, newest).dismissed_at is None
 
 
 # --- 2. and 7. the contact's own page; the failed panel's words --------------------------
 
 
-def test_the_contact_page_shows_the_export_and_push_again(app, people):
+def test_the_contact_page_shows_the_export_and_push_again(auth, people):
     admin, _rep = people
     contact = make_contact(admin, first_name="Zoë", last_name="D'Arcy")
     put_in_state(contact, "failed", by=admin, reason="missing_company")
-    client = client_for(app, admin.email)
+    client = auth.client(admin)
     html = html_of(client.get(f"/contacts/{contact.id}"))
     card = html[html.index('id="export-panel-body"') :]
     assert "Export failed" in card and "open for the reason" not in card
@@ -115,11 +118,11 @@ def test_the_contact_page_shows_the_export_and_push_again(app, people):
     )
 
 
-def test_the_contact_page_updates_itself_until_the_export_settles(app, people):
+def test_the_contact_page_updates_itself_until_the_export_settles(auth, people):
     admin, _rep = people
     contact = make_contact(admin, first_name="Jörg", last_name="Weiß", company="Bäckerei")
     item = put_in_state(contact, "pushing", by=admin)
-    client = client_for(app, admin.email)
+    client = auth.client(admin)
     html = html_of(client.get(f"/contacts/{contact.id}"))
     assert re.search(r'data-state="pushing" hx-get="[^"]*in=contact"[^>]*load delay:2s', html)
     states.settle(item, ExportState.EXPORTED, sf_object="Lead", sf_id="00Q0000000000AAAAA")
@@ -129,10 +132,10 @@ def test_the_contact_page_updates_itself_until_the_export_settles(app, people):
     assert "data-close-dialog" not in again
 
 
-def test_a_never_pushed_contact_can_be_pushed_from_its_page(app, people):
+def test_a_never_pushed_contact_can_be_pushed_from_its_page(auth, people):
     admin, _rep = people
     contact = make_contact(admin, first_name="Jörg", last_name="Weiß", company="Bäckerei")
-    html = html_of(client_for(app, admin.email).get(f"/contacts/{contact.id}"))
+    html = html_of(auth.client(admin).get(f"/contacts/{contact.id}"))
     assert "Not exported" in html and "Push to Salesforce" in html
     assert "Never pushed to Salesforce yet." in html
 
@@ -140,11 +143,11 @@ def test_a_never_pushed_contact_can_be_pushed_from_its_page(app, people):
 # --- 3. admins only: no push controls for end users ------------------------------------------
 
 
-def test_admins_only_hides_push_controls_and_says_who_can_push(app, people):
+def test_admins_only_hides_push_controls_and_says_who_can_push(auth, people):
     admin, rep = people
     mine = make_contact(rep, first_name="Ana", last_name="Silva", company="Silva & Söhne")
     put_in_state(mine, "failed", by=admin, reason="missing_company")
-    rep_client = client_for(app, rep.email)
+    rep_client = auth.client(rep)
     html = html_of(rep_client.get("/contacts/"))
     assert "Only admins can push contacts to Salesforce." in html
     for control in ('class="row-select"', 'id="select-page"', 'id="push-open"', 'id="push-failed"'):
@@ -160,7 +163,7 @@ def test_admins_only_hides_push_controls_and_says_who_can_push(app, people):
     html = html_of(rep_client.get("/contacts/"))
     assert 'class="row-select"' in html and 'id="push-open"' in html
     assert "Only admins can push" not in html
-    admin_html = html_of(client_for(app, admin.email).get("/contacts/"))
+    admin_html = html_of(auth.client(admin).get("/contacts/"))
     assert 'id="push-open"' in admin_html and "Only admins can push" not in admin_html
 
 
@@ -261,13 +264,13 @@ def test_every_reason_the_engine_can_store_has_words(app):
         assert note_text("not_sent:Salutation").startswith("Salutation was not sent")
 
 
-def test_notes_show_in_words_in_the_details(app, people):
+def test_notes_show_in_words_in_the_details(auth, people):
     admin, _rep = people
     contact = make_contact(admin, first_name="Émile", last_name="Zola", company="L'Assommoir")
     item = put_in_state(contact, "exported", by=admin)
     item.details = {"notes": ["country_not_recognised", "not_sent:Salutation"]}
     db.session.commit()
-    html = html_of(client_for(app, admin.email).get(f"/exports/contacts/{contact.id}", headers=HX))
+    html = html_of(auth.client(admin).get(f"/exports/contacts/{contact.id}", headers=HX))
     assert "country_not_recognised" not in html and "not_sent" not in html
     assert "Salesforce&#39;s country list has no such country" in html
     assert "Salutation was not sent" in html
@@ -276,7 +279,7 @@ def test_notes_show_in_words_in_the_details(app, people):
 # --- 6. the forecast runs the engine's own checks ---------------------------------------------
 
 
-def test_the_push_dialog_forecasts_certain_failures(app, people):
+def test_the_push_dialog_forecasts_certain_failures(auth, people):
     admin, _rep = people
     db.session.add(
         OrgDescribe(
@@ -327,7 +330,7 @@ def test_the_push_dialog_forecasts_certain_failures(app, people):
     ]
     put_in_state(made[6], "exported", by=admin)
     query = "&".join(f"contact_ids={c.id}" for c in made)
-    dialog = html_of(client_for(app, admin.email).get(f"/exports/push/dialog?{query}", headers=HX))
+    dialog = html_of(auth.client(admin).get(f"/exports/push/dialog?{query}", headers=HX))
     assert "Push 7 contacts as Leads" in dialog
     assert "1 will be sent" in dialog
     assert re.search(r'data-reason="missing_company">2 will fail: Leads need a company', dialog)
@@ -347,9 +350,6 @@ def test_the_push_dialog_forecasts_certain_failures(app, people):
 
 
 def test_the_forecast_of_10000_contacts_stays_cheap(app, people):
-    from tests.factories import bulk_insert_contacts
-    from tests.test_contacts_scale import counted_statements
-
     admin, _rep = people
     bulk_insert_contacts(admin.account_id, [admin.id], 10_000, 0)
     db.session.commit()
@@ -365,8 +365,8 @@ def test_the_forecast_of_10000_contacts_stays_cheap(app, people):
 
 
 @pytest.mark.parametrize("my_domain", ["https://evil.example", "acme.my.salesforce.com/path", ""])
-def test_a_wrong_my_domain_inside_the_popup_reports_back(app, account_a, my_domain):
-    client = client_for(app, admin_of(account_a).email)
+def test_a_wrong_my_domain_inside_the_popup_reports_back(auth, account_a, my_domain):
+    client = auth.client(admin_of(account_a).email)
     data = {"environment": "my_domain", "my_domain": my_domain}
     popup = client.post("/integrations/salesforce/authorize", data={**data, "popup": "1"})
     html = html_of(popup)

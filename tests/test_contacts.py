@@ -1,14 +1,14 @@
 """Contact table, capture form, edit and delete, for admins and end users."""
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
 from lemontaps.models import Contact, User
-from tests.factories import admin_of, login, make_contact, make_user
+from tests.helpers import BOUNDARIES, admin_of, make_contact, make_user
 
 
 @pytest.fixture
@@ -22,12 +22,6 @@ def people(app, account_a, account_b):
     }
 
 
-def logged_in(app, user):
-    client = app.test_client()
-    assert login(client, user.email).status_code == 302
-    return client
-
-
 def row_ids(response) -> list[int]:
     return [int(i) for i in re.findall(r'<tr id="contact-(\d+)"', response.get_data(as_text=True))]
 
@@ -37,28 +31,28 @@ def contact_count() -> int:
 
 
 class TestTable:
-    def test_admin_sees_every_contact_of_the_account_only(self, app, people):
+    def test_admin_sees_every_contact_of_the_account_only(self, auth, people):
         mine = make_contact(people["admin"])
         annas = make_contact(people["anna"])
         bens = make_contact(people["ben"])
         make_contact(people["other_admin"])
-        response = logged_in(app, people["admin"]).get("/contacts/")
+        response = auth.client(people["admin"]).get("/contacts/")
         assert response.status_code == 200
         assert sorted(row_ids(response)) == sorted([mine.id, annas.id, bens.id])
 
-    def test_end_user_sees_only_the_contacts_they_met(self, app, people):
+    def test_end_user_sees_only_the_contacts_they_met(self, auth, people):
         make_contact(people["admin"])
         annas = make_contact(people["anna"])
         make_contact(people["ben"])
-        response = logged_in(app, people["anna"]).get("/contacts/")
+        response = auth.client(people["anna"]).get("/contacts/")
         assert row_ids(response) == [annas.id]
         assert "1 contact" in response.get_data(as_text=True)
 
-    def test_columns_checkboxes_and_export_cell(self, app, people):
+    def test_columns_checkboxes_and_export_cell(self, auth, people):
         contact = make_contact(
             people["anna"], company="Globex", position="CTO", email="e@example.com"
         )
-        html = logged_in(app, people["admin"]).get("/contacts/").get_data(as_text=True)
+        html = auth.client(people["admin"]).get("/contacts/").get_data(as_text=True)
         for header in ("Name", "Company", "Position", "E-mail", "Met on", "Met by", "Export"):
             assert f">{header}</th>" in html
         assert f'<td class="export-cell" id="export-{contact.id}"' in html
@@ -70,12 +64,12 @@ class TestTable:
         assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
         assert 'hx-history="false"' in html and "hx-disable" in html
 
-    def test_empty_table(self, app, people):
-        html = logged_in(app, people["anna"]).get("/contacts/").get_data(as_text=True)
+    def test_empty_table(self, auth, people):
+        html = auth.client(people["anna"]).get("/contacts/").get_data(as_text=True)
         assert "No contacts yet." in html and "0 contacts" in html
 
-    def test_start_page_and_menu_lead_to_the_table(self, app, people):
-        client = logged_in(app, people["anna"])
+    def test_start_page_and_menu_lead_to_the_table(self, auth, people):
+        client = auth.client(people["anna"])
         response = client.get("/")
         assert response.status_code == 302 and response.headers["Location"].endswith("/contacts/")
         assert 'href="/contacts/"' in client.get("/profile").get_data(as_text=True)
@@ -84,13 +78,13 @@ class TestTable:
         response = client.get("/contacts/")
         assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
-    def test_sort_newest_first_by_default_oldest_on_request_ties_by_id(self, app, people):
+    def test_sort_newest_first_by_default_oldest_on_request_ties_by_id(self, auth, people):
         admin = people["admin"]
         first = make_contact(admin, met_on=date(2025, 3, 1))
         tie_a = make_contact(admin, met_on=date(2025, 6, 1))
         tie_b = make_contact(admin, met_on=date(2025, 6, 1))
         last = make_contact(admin, met_on=date(2026, 1, 1))
-        client = logged_in(app, admin)
+        client = auth.client(admin)
         assert row_ids(client.get("/contacts/")) == [last.id, tie_b.id, tie_a.id, first.id]
         oldest = client.get("/contacts/?sort=oldest")
         assert row_ids(oldest) == [first.id, tie_a.id, tie_b.id, last.id]
@@ -120,40 +114,40 @@ class TestSearch:
             ({"first_name": "山田"}, "山田"),
         ],
     )
-    def test_search_ignores_case_and_accents(self, app, people, stored, query):
+    def test_search_ignores_case_and_accents(self, auth, people, stored, query):
         wanted = make_contact(people["admin"], **{"first_name": "", "last_name": "", **stored})
         make_contact(people["admin"], first_name="Someone", last_name="Else", company="Other")
-        response = logged_in(app, people["admin"]).get("/contacts/", query_string={"q": query})
+        response = auth.client(people["admin"]).get("/contacts/", query_string={"q": query})
         assert row_ids(response) == [wanted.id]
 
-    def test_search_covers_name_company_and_email_only(self, app, people):
+    def test_search_covers_name_company_and_email_only(self, auth, people):
         make_contact(people["admin"], city="Hamburg", notes="hamburg")
         by_company = make_contact(people["admin"], company="Hamburg Süd")
-        response = logged_in(app, people["admin"]).get("/contacts/?q=hamburg")
+        response = auth.client(people["admin"]).get("/contacts/?q=hamburg")
         assert row_ids(response) == [by_company.id]
 
-    def test_wildcards_are_literal(self, app, people):
+    def test_wildcards_are_literal(self, auth, people):
         make_contact(people["admin"], company="Acme")
         percent = make_contact(people["admin"], company="100% Bio")
-        client = logged_in(app, people["admin"])
+        client = auth.client(people["admin"])
         assert row_ids(client.get("/contacts/?q=%25")) == [percent.id]
         assert row_ids(client.get("/contacts/?q=_")) == []
 
-    def test_end_user_searches_own_contacts_only(self, app, people):
+    def test_end_user_searches_own_contacts_only(self, auth, people):
         make_contact(people["ben"], last_name="Müller")
         annas = make_contact(people["anna"], last_name="Müller")
-        response = logged_in(app, people["anna"]).get("/contacts/?q=muller")
+        response = auth.client(people["anna"]).get("/contacts/?q=muller")
         assert row_ids(response) == [annas.id]
 
-    def test_no_match_message(self, app, people):
+    def test_no_match_message(self, auth, people):
         make_contact(people["anna"])
-        html = logged_in(app, people["anna"]).get("/contacts/?q=zzz").get_data(as_text=True)
+        html = auth.client(people["anna"]).get("/contacts/?q=zzz").get_data(as_text=True)
         assert "No contact matches your search." in html
         assert 'value="zzz"' in html
 
-    def test_search_text_follows_edits(self, app, people):
+    def test_search_text_follows_edits(self, auth, people):
         contact = make_contact(people["admin"], last_name="Alt")
-        client = logged_in(app, people["admin"])
+        client = auth.client(people["admin"])
         client.post(f"/contacts/{contact.id}/edit", data=form_data(last_name="Neumänn"))
         assert row_ids(client.get("/contacts/?q=NEUMANN")) == [contact.id]
         assert row_ids(client.get("/contacts/?q=alt")) == []
@@ -166,8 +160,8 @@ def form_data(**overrides):
 
 
 class TestCreate:
-    def test_form_renders_every_field(self, app, people):
-        html = logged_in(app, people["admin"]).get("/contacts/new").get_data(as_text=True)
+    def test_form_renders_every_field(self, auth, people):
+        html = auth.client(people["admin"]).get("/contacts/new").get_data(as_text=True)
         for name in (
             "name_prefix first_name last_name position role department company email work_email "
             "work_phone mobile_phone website addressee address_line1 address_line2 postcode city "
@@ -176,12 +170,12 @@ class TestCreate:
             assert f'name="{name}"' in html, name
         assert f'value="{date.today().isoformat()}"' in html
 
-    def test_end_user_form_has_no_met_by_choice(self, app, people):
-        html = logged_in(app, people["anna"]).get("/contacts/new").get_data(as_text=True)
+    def test_end_user_form_has_no_met_by_choice(self, auth, people):
+        html = auth.client(people["anna"]).get("/contacts/new").get_data(as_text=True)
         assert 'name="met_by_id"' not in html
 
-    def test_end_user_creates_a_contact_met_by_themselves(self, app, people):
-        client = logged_in(app, people["anna"])
+    def test_end_user_creates_a_contact_met_by_themselves(self, auth, people):
+        client = auth.client(people["anna"])
         response = client.post(
             "/contacts/new",
             data=form_data(
@@ -209,34 +203,34 @@ class TestCreate:
         view = client.get(response.headers["Location"]).get_data(as_text=True)
         assert "Müller &amp; Söhne" in view and 'href="https://example.com/path"' in view
 
-    def test_end_user_cannot_pick_met_by(self, app, people):
-        client = logged_in(app, people["anna"])
+    def test_end_user_cannot_pick_met_by(self, auth, people):
+        client = auth.client(people["anna"])
         response = client.post("/contacts/new", data=form_data(met_by_id=str(people["ben"].id)))
         assert response.status_code == 302
         assert db.session.scalar(sa.select(Contact.met_by_id)) == people["anna"].id
 
-    def test_admin_picks_another_user_of_the_account(self, app, people):
-        client = logged_in(app, people["admin"])
+    def test_admin_picks_another_user_of_the_account(self, auth, people):
+        client = auth.client(people["admin"])
         response = client.post("/contacts/new", data=form_data(met_by_id=str(people["ben"].id)))
         assert response.status_code == 302
         assert db.session.scalar(sa.select(Contact.met_by_id)) == people["ben"].id
 
-    def test_admin_met_by_defaults_to_themselves(self, app, people):
-        client = logged_in(app, people["admin"])
+    def test_admin_met_by_defaults_to_themselves(self, auth, people):
+        client = auth.client(people["admin"])
         assert client.post("/contacts/new", data=form_data()).status_code == 302
         assert db.session.scalar(sa.select(Contact.met_by_id)) == people["admin"].id
 
-    def test_admin_cannot_pick_a_user_of_another_account(self, app, people):
-        client = logged_in(app, people["admin"])
+    def test_admin_cannot_pick_a_user_of_another_account(self, auth, people):
+        client = auth.client(people["admin"])
         data = form_data(met_by_id=str(people["other_admin"].id))
         response = client.post("/contacts/new", data=data)
         assert response.status_code == 422
         assert contact_count() == 0
 
-    def test_admin_cannot_pick_a_deactivated_user(self, app, people):
+    def test_admin_cannot_pick_a_deactivated_user(self, auth, people):
         people["ben"].active = False
         db.session.commit()
-        client = logged_in(app, people["admin"])
+        client = auth.client(people["admin"])
         html = client.get("/contacts/new").get_data(as_text=True)
         select = re.search(r'<select[^>]*name="met_by_id".*?</select>', html, re.S).group(0)
         assert ">Ben</option>" not in select and ">Anna</option>" in select
@@ -249,8 +243,8 @@ class TestCreate:
         with pytest.raises(contacts.ContactRuleError):
             contacts.create_contact(people["admin"].account_id, people["other_admin"], {})
 
-    def test_needs_a_name_company_or_email(self, app, people):
-        client = logged_in(app, people["anna"])
+    def test_needs_a_name_company_or_email(self, auth, people):
+        client = auth.client(people["anna"])
         response = client.post("/contacts/new", data={"met_on": "2026-01-15", "city": "Köln"})
         assert response.status_code == 422
         html = response.get_data(as_text=True)
@@ -261,51 +255,10 @@ class TestCreate:
             assert client.post("/contacts/new", data=data).status_code == 302
 
 
-TEXT_FIELDS = (
-    "name_prefix first_name last_name position role department company addressee "
-    "address_line1 address_line2 city country"
-).split()
-
-
-def _email_of_length(n: int) -> str:
-    local, label = "a" * 64, "b" * 63
-    rest = n - len(local) - 1 - 2 * (len(label) + 1)
-    return f"{local}@{label}.{label}.{'c' * rest}"
-
-
-BOUNDARIES = [
-    *[(name, "x" * 255, "x" * 256) for name in TEXT_FIELDS],
-    ("email", _email_of_length(254), _email_of_length(255)),
-    ("work_email", _email_of_length(254), _email_of_length(255)),
-    ("email", "jörg@bücher.example.com", "not-an-email"),
-    ("work_email", "a@example.com", "a@@example.com"),
-    ("work_phone", "1" * 40, "1" * 41),
-    ("mobile_phone", "1" * 40, "1" * 41),
-    ("work_phone", "+49 (0)30 / 123-45.6", "030 1234 ext. 5"),
-    ("mobile_phone", "+1 555 0100", "+49 170 <b>"),
-    ("postcode", "1" * 20, "1" * 21),
-    ("website", "https://example.com/" + "a" * 1980, "https://example.com/" + "a" * 1981),
-    ("website", "http://example.com", "javascript:alert(1)"),
-    ("website", "https://example.com", "JavaScript:alert(document.cookie)"),
-    ("website", "www.example.com", "ftp://example.com"),
-    ("website", "example.com:8080/x", "data:text/html,<script>alert(1)</script>"),
-    ("website", "HTTPS://Example.com", "https://"),
-    ("notes", "n" * 32_000, "n" * 32_001),
-    ("met_on", "2000-01-01", "1999-12-31"),
-    (
-        "met_on",
-        (date.today() + timedelta(days=1)).isoformat(),
-        (date.today() + timedelta(days=2)).isoformat(),
-    ),
-    ("met_on", date.today().isoformat(), "31.12.2025"),
-    ("language", "fr", "klingon"),
-]
-
-
 class TestLimits:
     @pytest.mark.parametrize("field, ok, too_much", BOUNDARIES)
-    def test_boundaries_on_create(self, app, people, field, ok, too_much):
-        client = logged_in(app, people["anna"])
+    def test_boundaries_on_create(self, auth, people, field, ok, too_much):
+        client = auth.client(people["anna"])
         good = client.post("/contacts/new", data=form_data(**{field: ok}))
         assert good.status_code == 302, good.get_data(as_text=True)[:2000]
         kept = "department" if field != "department" else "position"
@@ -319,81 +272,79 @@ class TestLimits:
         assert contact_count() == 1
 
     @pytest.mark.parametrize("field, ok, too_much", BOUNDARIES[::3])
-    def test_boundaries_on_edit(self, app, people, field, ok, too_much):
+    def test_boundaries_on_edit(self, auth, people, field, ok, too_much):
         contact = make_contact(people["anna"])
-        client = logged_in(app, people["anna"])
+        client = auth.client(people["anna"])
         url = f"/contacts/{contact.id}/edit"
         assert client.post(url, data=form_data(**{field: ok})).status_code == 302
         bad = client.post(url, data=form_data(**{field: too_much}))
         assert bad.status_code == 422 and f'id="{field}-error"' in bad.get_data(as_text=True)
 
-    def test_met_on_is_required(self, app, people):
-        client = logged_in(app, people["anna"])
+    def test_met_on_is_required(self, auth, people):
+        client = auth.client(people["anna"])
         response = client.post("/contacts/new", data=form_data(met_on=""))
         assert response.status_code == 422 and "Enter the date you met." in response.get_data(
             as_text=True
         )
 
-    def test_values_are_trimmed_and_control_characters_dropped(self, app, people):
-        client = logged_in(app, people["anna"])
+    def test_values_are_trimmed_and_control_characters_dropped(self, auth, people):
+        client = auth.client(people["anna"])
         data = form_data(first_name="  Erika\x00 ", company="A\tB", notes="x\x00y\n\tz")
         assert client.post("/contacts/new", data=data).status_code == 302
         contact = db.session.scalar(sa.select(Contact))
         assert (contact.first_name, contact.company, contact.notes) == ("Erika", "A B", "xy\n\tz")
 
-    def test_emoji_and_long_unicode_values_fit(self, app, people):
-        client = logged_in(app, people["anna"])
+    def test_emoji_and_long_unicode_values_fit(self, auth, people):
+        client = auth.client(people["anna"])
         company = "🍋" * 255
         assert client.post("/contacts/new", data=form_data(company=company)).status_code == 302
         assert db.session.scalar(sa.select(Contact.company)) == company
 
 
 class TestEditAndDelete:
-    def test_edit_form_shows_current_values(self, app, people):
+    def test_edit_form_shows_current_values(self, auth, people):
         contact = make_contact(people["anna"], company="Globex", language="pt-BR")
         html = (
-            logged_in(app, people["anna"])
-            .get(f"/contacts/{contact.id}/edit")
-            .get_data(as_text=True)
+            auth.client(people["anna"]).get(f"/contacts/{contact.id}/edit").get_data(as_text=True)
         )
         assert 'value="Globex"' in html and 'value="2026-01-15"' in html
         assert '<option selected value="pt-BR">' in html
 
-    def test_end_user_edits_own_contact(self, app, people):
+    def test_end_user_edits_own_contact(self, auth, people):
         contact = make_contact(people["anna"])
-        client = logged_in(app, people["anna"])
+        client = auth.client(people["anna"])
         response = client.post(f"/contacts/{contact.id}/edit", data=form_data(last_name="Neu"))
         assert response.status_code == 302
         db.session.refresh(contact)
         assert contact.last_name == "Neu" and contact.met_by_id == people["anna"].id
 
-    def test_admin_edits_and_reassigns_any_contact_of_the_account(self, app, people):
+    def test_admin_edits_and_reassigns_any_contact_of_the_account(self, auth, people):
         contact = make_contact(people["anna"])
-        client = logged_in(app, people["admin"])
+        client = auth.client(people["admin"])
         data = form_data(position="CFO", met_by_id=str(people["ben"].id))
         assert client.post(f"/contacts/{contact.id}/edit", data=data).status_code == 302
         db.session.refresh(contact)
         assert contact.position == "CFO" and contact.met_by_id == people["ben"].id
 
-    def test_admin_keeps_a_deactivated_met_by_when_editing(self, app, people):
+    def test_admin_keeps_a_deactivated_met_by_when_editing(self, auth, people):
         contact = make_contact(people["ben"])
         people["ben"].active = False
         db.session.commit()
-        client = logged_in(app, people["admin"])
+        client = auth.client(people["admin"])
         data = form_data(position="CFO", met_by_id=str(people["ben"].id))
         assert client.post(f"/contacts/{contact.id}/edit", data=data).status_code == 302
 
-    def test_admin_cannot_reassign_to_another_account(self, app, people):
+    def test_admin_cannot_reassign_to_another_account(self, auth, people):
         contact = make_contact(people["anna"])
-        client = logged_in(app, people["admin"])
+        client = auth.client(people["admin"])
         data = form_data(met_by_id=str(people["other_admin"].id))
         assert client.post(f"/contacts/{contact.id}/edit", data=data).status_code == 422
         db.session.refresh(contact)
         assert contact.met_by_id == people["anna"].id
 
-    def test_delete_confirmation_and_delete(self, app, people):
+    def test_delete_confirmation_and_delete(self, auth, people):
         contact = make_contact(people["anna"], company="Globex")
-        client = logged_in(app, people["anna"])
+        client = auth.client(people["anna"])
         page = client.get(f"/contacts/{contact.id}/delete")
         assert page.status_code == 200
         assert "Deleting here never deletes anything in Salesforce." in page.get_data(as_text=True)
@@ -403,16 +354,16 @@ class TestEditAndDelete:
         assert contact_count() == 0
         assert client.post(f"/contacts/{contact.id}/delete").status_code == 404
 
-    def test_view_page(self, app, people):
+    def test_view_page(self, auth, people):
         contact = make_contact(people["anna"], company="Globex", notes="Hallo\nWelt")
-        html = logged_in(app, people["admin"]).get(f"/contacts/{contact.id}").get_data(as_text=True)
+        html = auth.client(people["admin"]).get(f"/contacts/{contact.id}").get_data(as_text=True)
         assert "Globex" in html and "Hallo\nWelt" in html
         # the Salesforce card says where the contact stands (issue 15: it was empty)
         assert f'data-contact-id="{contact.id}"' in html and "Not exported" in html
 
-    def test_view_does_not_link_a_non_http_website(self, app, people):
+    def test_view_does_not_link_a_non_http_website(self, auth, people):
         contact = make_contact(people["anna"], website="javascript:alert(1)")
-        html = logged_in(app, people["anna"]).get(f"/contacts/{contact.id}").get_data(as_text=True)
+        html = auth.client(people["anna"]).get(f"/contacts/{contact.id}").get_data(as_text=True)
         assert 'href="javascript' not in html
 
 
@@ -427,38 +378,38 @@ ACTIONS = [
 
 class TestNotFound:
     @pytest.mark.parametrize("method, path", ACTIONS)
-    def test_end_user_gets_404_for_another_end_users_contact(self, app, people, method, path):
+    def test_end_user_gets_404_for_another_end_users_contact(self, auth, people, method, path):
         bens = make_contact(people["ben"], last_name="Bens")
-        client = logged_in(app, people["anna"])
+        client = auth.client(people["anna"])
         response = getattr(client, method)(path.format(id=bens.id), data=form_data(last_name="X"))
         assert response.status_code == 404
         db.session.refresh(bens)
         assert bens.last_name == "Bens"
 
     @pytest.mark.parametrize("method, path", ACTIONS)
-    def test_end_user_gets_404_for_the_admins_contact(self, app, people, method, path):
+    def test_end_user_gets_404_for_the_admins_contact(self, auth, people, method, path):
         admins = make_contact(people["admin"])
-        client = logged_in(app, people["anna"])
+        client = auth.client(people["anna"])
         assert getattr(client, method)(path.format(id=admins.id)).status_code == 404
 
     @pytest.mark.parametrize("who", ["admin", "anna"])
     @pytest.mark.parametrize("method, path", ACTIONS)
-    def test_every_contact_of_another_account_is_404(self, app, people, who, method, path):
+    def test_every_contact_of_another_account_is_404(self, auth, people, who, method, path):
         foreign = make_contact(people["other_admin"], last_name="Foreign")
-        client = logged_in(app, people[who])
+        client = auth.client(people[who])
         response = getattr(client, method)(path.format(id=foreign.id), data=form_data())
         assert response.status_code == 404
         assert "Foreign" not in response.get_data(as_text=True)
         db.session.refresh(foreign)
         assert foreign.last_name == "Foreign"
 
-    def test_unknown_id_is_404(self, app, people):
-        assert logged_in(app, people["admin"]).get("/contacts/999999").status_code == 404
+    def test_unknown_id_is_404(self, auth, people):
+        assert auth.client(people["admin"]).get("/contacts/999999").status_code == 404
 
     @pytest.mark.parametrize("method, path", ACTIONS)
-    def test_admin_reaches_every_contact_of_the_account(self, app, people, method, path):
+    def test_admin_reaches_every_contact_of_the_account(self, auth, people, method, path):
         annas = make_contact(people["anna"])
-        client = logged_in(app, people["admin"])
+        client = auth.client(people["admin"])
         response = getattr(client, method)(path.format(id=annas.id), data=form_data())
         assert response.status_code in (200, 302)
 
@@ -466,7 +417,7 @@ class TestNotFound:
 class TestEscaping:
     NASTY = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 
-    def test_user_data_is_escaped_everywhere(self, app, people):
+    def test_user_data_is_escaped_everywhere(self, auth, people):
         contact = make_contact(
             people["anna"],
             first_name=self.NASTY[0],
@@ -479,7 +430,7 @@ class TestEscaping:
         )
         people["anna"].name = self.NASTY[0]
         db.session.commit()
-        client = logged_in(app, people["admin"])
+        client = auth.client(people["admin"])
         for path in (
             "/contacts/",
             "/contacts/?q=" + self.NASTY[0],
@@ -507,35 +458,17 @@ class TestCsrf:
         html = client.get(path).get_data(as_text=True)
         return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
-    def test_create_needs_the_token(self, app, people):
-        client = app.test_client()
-        token = self._token(client, "/auth/login")
-        client.post(
-            "/auth/login",
-            data={
-                "email": "anna@acme.test",
-                "password": "correct horse battery",
-                "csrf_token": token,
-            },
-        )
+    def test_create_needs_the_token(self, auth, client, people):
+        auth.login(people["anna"], csrf_token=self._token(client, "/auth/login"))
         assert client.post("/contacts/new", data=form_data()).status_code == 400
         assert contact_count() == 0
         token = self._token(client, "/contacts/new")
         assert client.post("/contacts/new", data=form_data(csrf_token=token)).status_code == 302
         assert contact_count() == 1
 
-    def test_edit_and_delete_need_the_token(self, app, people):
+    def test_edit_and_delete_need_the_token(self, auth, client, people):
         contact = make_contact(people["anna"])
-        client = app.test_client()
-        token = self._token(client, "/auth/login")
-        client.post(
-            "/auth/login",
-            data={
-                "email": "anna@acme.test",
-                "password": "correct horse battery",
-                "csrf_token": token,
-            },
-        )
+        auth.login(people["anna"], csrf_token=self._token(client, "/auth/login"))
         url = f"/contacts/{contact.id}"
         assert client.post(url + "/edit", data=form_data(last_name="Evil")).status_code == 400
         assert client.post(url + "/delete").status_code == 400

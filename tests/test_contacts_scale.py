@@ -1,7 +1,6 @@
 """Pages of 50 by keyset, and a constant number of SQL statements per page at any size."""
 
 import re
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -9,25 +8,11 @@ import sqlalchemy as sa
 from lemontaps.extensions import db
 from lemontaps.models import Contact
 from lemontaps.services import contacts
-from tests.factories import admin_of, bulk_insert_contacts, login, make_user
+from tests.helpers import admin_of, bulk_insert_contacts, counted_statements, make_user
 
 
 def row_ids(response) -> list[int]:
     return [int(i) for i in re.findall(r'<tr id="contact-(\d+)"', response.get_data(as_text=True))]
-
-
-@contextmanager
-def counted_statements():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
@@ -40,9 +25,8 @@ def setup(app, account_a, account_b):
     return account_a, admin, anna, ben
 
 
-def _statements_for(app, user, path) -> tuple[int, list[int]]:
-    client = app.test_client()
-    login(client, user.email)
+def _statements_for(auth, user, path) -> tuple[int, list[int]]:
+    client = auth.client(user)
     client.get(path)  # warm up: nothing lazy left for the counted request
     with counted_statements() as statements:
         response = client.get(path)
@@ -52,14 +36,14 @@ def _statements_for(app, user, path) -> tuple[int, list[int]]:
 
 @pytest.mark.parametrize("who", ["admin", "anna"])
 @pytest.mark.parametrize("path", ["/contacts/", "/contacts/?q=müller", "/contacts/?sort=oldest"])
-def test_same_number_of_queries_for_10_and_10000_contacts(app, setup, who, path):
+def test_same_number_of_queries_for_10_and_10000_contacts(auth, setup, who, path):
     account, admin, anna, ben = setup
     user = {"admin": admin, "anna": anna}[who]
     people = [admin.id, anna.id, ben.id]
     bulk_insert_contacts(account.id, people, 10)
-    small, small_rows = _statements_for(app, user, path)
+    small, small_rows = _statements_for(auth, user, path)
     bulk_insert_contacts(account.id, people, 9_990, start=10)
-    large, large_rows = _statements_for(app, user, path)
+    large, large_rows = _statements_for(auth, user, path)
     assert small == large, (small, large)
     # The user, the connection, the page (met_by joined), its export cells, the grouped
     # filter counts, the progress bars, the newest contact id (and the settings for an end
@@ -69,11 +53,10 @@ def test_same_number_of_queries_for_10_and_10000_contacts(app, setup, who, path)
     assert len(large_rows) == 50
 
 
-def test_page_queries_are_constant_on_later_pages(app, setup):
+def test_page_queries_are_constant_on_later_pages(auth, setup):
     account, admin, anna, ben = setup
     bulk_insert_contacts(account.id, [admin.id, anna.id, ben.id], 10_000)
-    client = app.test_client()
-    login(client, admin.email)
+    client = auth.client(admin)
     first = client.get("/contacts/")
     next_url = re.search(r'rel="next" href="([^"]+)"', first.get_data(as_text=True)).group(1)
     with counted_statements() as on_first:
@@ -86,12 +69,11 @@ def test_page_queries_are_constant_on_later_pages(app, setup):
     assert "10,000 contacts" in first.get_data(as_text=True)
 
 
-def test_count_is_capped(app, setup, monkeypatch):
+def test_count_is_capped(auth, setup, monkeypatch):
     account, admin, anna, ben = setup
     monkeypatch.setattr(contacts, "COUNT_LIMIT", 100)
     bulk_insert_contacts(account.id, [admin.id], 150)
-    client = app.test_client()
-    login(client, admin.email)
+    client = auth.client(admin)
     assert "More than 100 contacts" in client.get("/contacts/").get_data(as_text=True)
 
 
@@ -111,11 +93,10 @@ def _walk(client, url, link="next"):
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
-def test_pages_of_50_cover_every_contact_once_in_order(app, setup, sort):
+def test_pages_of_50_cover_every_contact_once_in_order(auth, setup, sort):
     account, admin, anna, ben = setup
     bulk_insert_contacts(account.id, [admin.id, anna.id], 123)
-    client = app.test_client()
-    login(client, admin.email)
+    client = auth.client(admin)
     pages = _walk(client, f"/contacts/?sort={sort}")
     assert [len(p) for p in pages] == [50, 50, 23]
     rows = db.session.execute(
@@ -126,11 +107,10 @@ def test_pages_of_50_cover_every_contact_once_in_order(app, setup, sort):
     assert [i for p in pages for i in p] == expected
 
 
-def test_previous_links_walk_back_the_same_pages(app, setup):
+def test_previous_links_walk_back_the_same_pages(auth, setup):
     account, admin, anna, ben = setup
     bulk_insert_contacts(account.id, [admin.id], 120)
-    client = app.test_client()
-    login(client, admin.email)
+    client = auth.client(admin)
     forward = _walk(client, "/contacts/")
     last_page = client.get("/contacts/")
     url = "/contacts/"
@@ -144,11 +124,10 @@ def test_previous_links_walk_back_the_same_pages(app, setup):
     assert 'rel="prev"' not in client.get("/contacts/").get_data(as_text=True)
 
 
-def test_links_keep_search_and_sort(app, setup):
+def test_links_keep_search_and_sort(auth, setup):
     account, admin, anna, ben = setup
     bulk_insert_contacts(account.id, [anna.id], 300)
-    client = app.test_client()
-    login(client, anna.email)
+    client = auth.client(anna)
     html = client.get("/contacts/?q=firma&sort=oldest").get_data(as_text=True)
     next_link = re.search(r'rel="next" href="([^"]+)"', html).group(1)
     assert "q=firma" in next_link and "sort=oldest" in next_link and "after=" in next_link
@@ -164,11 +143,10 @@ def test_links_keep_search_and_sort(app, setup):
 
 
 @pytest.mark.parametrize("token", ["garbage", "2025-13-01_4", "_", "2025-01-01_x"])
-def test_broken_cursor_shows_the_first_page(app, setup, token):
+def test_broken_cursor_shows_the_first_page(auth, setup, token):
     account, admin, anna, ben = setup
     bulk_insert_contacts(account.id, [admin.id], 60)
-    client = app.test_client()
-    login(client, admin.email)
+    client = auth.client(admin)
     first = row_ids(client.get("/contacts/"))
     assert row_ids(client.get("/contacts/", query_string={"after": token})) == first
     assert row_ids(client.get("/contacts/", query_string={"before": token})) == first

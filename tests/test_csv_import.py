@@ -13,7 +13,7 @@ from lemontaps.extensions import db
 from lemontaps.models import Contact, ContactImport
 from lemontaps.pushes import automatic
 from lemontaps.services import csv_import, users
-from tests.factories import admin_of, login, make_user
+from tests.helpers import admin_of, make_user
 
 URL = "/contacts/import/"
 
@@ -28,10 +28,8 @@ def people(app, account_a, account_b):
 
 
 @pytest.fixture
-def admin(app, people):
-    client = app.test_client()
-    assert login(client, people["admin"].email).status_code == 302
-    return client
+def admin(auth, people):
+    return auth.client(people["admin"])
 
 
 @pytest.fixture
@@ -324,28 +322,24 @@ class TestFileErrors:
 
 
 class TestAccess:
-    def test_end_user_gets_403(self, app, people):
-        client = app.test_client()
-        login(client, people["anna"].email)
+    def test_end_user_gets_403(self, auth, people):
+        client = auth.client(people["anna"])
         assert client.get(URL).status_code == 403
         assert upload(client, ENGLISH.encode()).status_code == 403
         assert stored_contacts() == []
 
-    def test_upload_belongs_to_its_importer(self, app, admin, people):
+    def test_upload_belongs_to_its_importer(self, auth, app, admin, people):
         preview_url = upload_ok(admin, ENGLISH.encode())
         second_admin = make_user(app, people["admin"].account, "admin2@acme.test", role="admin")
-        other = app.test_client()
-        login(other, second_admin.email)
+        other = auth.client(second_admin)
         assert other.get(preview_url).status_code == 404
         assert other.post(preview_url, data={}).status_code == 404
         assert other.get(preview_url + "/invalid-rows.csv").status_code == 404
-        foreign = app.test_client()
-        login(foreign, people["other_admin"].email)
+        foreign = auth.client(people["other_admin"])
         assert foreign.get(preview_url).status_code == 404
         assert stored_contacts() == []
 
-    def test_nav_shows_import_to_admins_only(self, app, admin, people):
+    def test_nav_shows_import_to_admins_only(self, auth, admin, people):
         assert URL in admin.get("/contacts/").get_data(as_text=True)
-        client = app.test_client()
-        login(client, people["anna"].email)
+        client = auth.client(people["anna"])
         assert URL not in client.get("/contacts/").get_data(as_text=True)

@@ -16,8 +16,7 @@ from lemontaps.extensions import db
 from lemontaps.mail_catcher import start
 from lemontaps.notifications import email as mails
 from lemontaps.services import users
-from tests.e2e.conftest import ROOT, free_port, wait_until
-from tests.factories import login
+from tests.e2e.helpers import ROOT, free_port, wait_until
 
 
 def _caught(folder) -> list:
@@ -120,10 +119,9 @@ def app_config(catcher):
 
 
 def test_invite_with_a_working_mail_server_and_an_address_it_cannot_take(
-    app, account_a, catcher, tmp_path
+    auth, account_a, catcher, tmp_path
 ):
-    admin = app.test_client()
-    login(admin, "admin@acme.test")
+    admin = auth.client("admin@acme.test")
     sent = admin.post(
         "/users/invite",
         data={"email": "o'neill+messe@acme.test", "name": "Siobhán O'Neill", "role": "user"},

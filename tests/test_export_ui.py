@@ -8,96 +8,29 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from lemontaps.extensions import db
-from lemontaps.models import (
-    ContactExport,
-    ExportState,
-    IntegrationSettings,
-    Push,
-    PushItem,
-    PushKind,
-    SalesforceConnection,
+from lemontaps.models import ContactExport, Push, PushItem
+from tests.helpers import (
+    HX,
+    ORG,
+    OTHER_ORG,
+    admin_of,
+    allow_end_users,
+    cell_of,
+    connection_row,
+    html_of,
+    make_contact,
+    make_user,
+    put_in_state,
+    row_ids,
 )
-from lemontaps.pushes import states
-from tests.factories import admin_of, login, make_contact, make_user
-
-ORG = "00D000000000001AAA"
-OTHER_ORG = "00D000000000002AAA"
-HX = {"HX-Request": "true"}
-
-
-def connect(account, org_id=ORG, status="connected"):
-    connection = SalesforceConnection(
-        account_id=account.id,
-        status=status,
-        environment="production",
-        login_url="https://login.example.test",
-        instance_url="https://acme.my.example.test",
-        org_id=org_id,
-        sf_user_id="005000000000001AAA",
-        sf_user_name="Connecting User",
-        refresh_token_enc="x",
-    )
-    db.session.add(connection)
-    db.session.commit()
-    return connection
-
-
-def allow_end_users(account):
-    row = db.session.get(IntegrationSettings, account.id) or IntegrationSettings(
-        account_id=account.id
-    )
-    row.push_permission = "everyone"
-    db.session.add(row)
-    db.session.commit()
-
-
-def put_in_state(contact, state, *, by=None, reason=None, org_id=ORG, push=None, **fields):
-    """A push item in `state` made the contact's current state (no Salesforce involved)."""
-    if push is None:
-        push = states.create_push(
-            contact.account_id,
-            [],
-            "Lead",
-            by,
-            PushKind.MANUAL if by else PushKind.AUTOMATIC,
-            org_id,
-        )
-    item = PushItem(
-        push_id=push.id,
-        account_id=contact.account_id,
-        contact_id=contact.id,
-        contact_label=states.contact_label(contact),
-    )
-    db.session.add(item)
-    db.session.flush()
-    push.total += 1
-    states.set_current(contact.id, contact.account_id, item)
-    if state != "queued":
-        if state == "exported":
-            fields.setdefault("sf_object", "Lead")
-            fields.setdefault("sf_id", "00Q000000000001AAA")
-            fields.setdefault("org_id", org_id)
-        states.settle(item, ExportState(state), reason, **fields)
-    db.session.commit()
-    return item
 
 
 @pytest.fixture
 def people(app, account_a, account_b):
     admin = admin_of(account_a)
     rep = make_user(app, account_a, "rep@acme.test", name="Rep")
-    connect(account_a)
+    connection_row(account_a)
     return admin, rep
-
-
-def html_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def client_for(app, email):
-    client = app.test_client()
-    assert login(client, email).status_code == 302
-    return client
 
 
 STATES = ["not_exported", "queued", "waiting", "pushing", "exported", "failed", "duplicate"]
@@ -123,18 +56,6 @@ def every_state(owner, by, prefix=""):
     return made
 
 
-def cell_of(html: str, contact_id: int) -> str:
-    match = re.search(
-        rf'<div class="export-status[^"]*" id="export-status-{contact_id}".*?</div>', html, re.S
-    )
-    assert match, f"no export cell for {contact_id}"
-    return match.group(0)
-
-
-def row_ids(html: str) -> list[int]:
-    return [int(i) for i in re.findall(r'<tr id="contact-(\d+)"', html)]
-
-
 LABELS = {
     "not_exported": "Not exported",
     "queued": "Queued for Salesforce",
@@ -151,12 +72,12 @@ LABELS = {
 
 
 @pytest.mark.parametrize("role", ["admin", "user"])
-def test_table_shows_an_icon_with_text_for_every_state(app, people, role):
+def test_table_shows_an_icon_with_text_for_every_state(auth, people, role):
     admin, rep = people
     allow_end_users(rep.account)
     owner = admin if role == "admin" else rep
     made = every_state(owner, by=owner)
-    html = html_of(client_for(app, owner.email).get("/contacts/"))
+    html = html_of(auth.client(owner).get("/contacts/"))
     for state, contact in made.items():
         cell = cell_of(html, contact.id)
         assert LABELS[state] in cell, (state, cell)
@@ -175,12 +96,12 @@ def test_table_shows_an_icon_with_text_for_every_state(app, people, role):
     assert "style=" not in html and "<script>" not in html and "hx-on" not in html
 
 
-def test_end_user_sees_only_own_contacts_and_pushes(app, people):
+def test_end_user_sees_only_own_contacts_and_pushes(auth, people):
     admin, rep = people
     allow_end_users(rep.account)
     mine = every_state(rep, by=rep, prefix="mine-")
     theirs = every_state(admin, by=admin, prefix="theirs-")
-    html = html_of(client_for(app, rep.email).get("/contacts/"))
+    html = html_of(auth.client(rep).get("/contacts/"))
     assert set(row_ids(html)) == {c.id for c in mine.values()}
     rep_pushes = {
         i.push_id
@@ -190,11 +111,11 @@ def test_end_user_sees_only_own_contacts_and_pushes(app, people):
     bars = {int(i) for i in re.findall(r'id="push-bar-(\d+)"', html)}
     assert bars and bars <= rep_pushes
     assert "Push by" not in html  # their own pushes are "Your push"
-    admin_html = html_of(client_for(app, admin.email).get("/contacts/"))
+    admin_html = html_of(auth.client(admin).get("/contacts/"))
     assert set(row_ids(admin_html)) == {c.id for c in [*mine.values(), *theirs.values()]}
     assert "Push by Rep" in admin_html
     # another user's contact and push: 404 for the end user
-    rep_client = client_for(app, rep.email)
+    rep_client = auth.client(rep)
     assert rep_client.get(f"/exports/contacts/{theirs['failed'].id}", headers=HX).status_code == 404
     their_push = db.session.get(
         PushItem, db.session.get(ContactExport, theirs["failed"].id).item_id
@@ -205,11 +126,11 @@ def test_end_user_sees_only_own_contacts_and_pushes(app, people):
     assert db.session.get(Push, their_push).dismissed_at is None
 
 
-def test_another_account_gets_404_everywhere(app, people, account_b):
+def test_another_account_gets_404_everywhere(auth, people, account_b):
     admin, rep = people
     made = every_state(admin, by=admin)
     push_id = db.session.get(ContactExport, made["failed"].id).item.push_id
-    stranger = client_for(app, admin_of(account_b).email)
+    stranger = auth.client(admin_of(account_b).email)
     for url in (
         f"/exports/contacts/{made['failed'].id}",
         f"/exports/pushes/{push_id}",
@@ -234,12 +155,12 @@ def test_another_account_gets_404_everywhere(app, people, account_b):
 
 
 @pytest.mark.parametrize("role", ["admin", "user"])
-def test_every_partial_for_htmx_and_as_a_page(app, people, role):
+def test_every_partial_for_htmx_and_as_a_page(auth, people, role):
     admin, rep = people
     allow_end_users(rep.account)
     owner = admin if role == "admin" else rep
     made = every_state(owner, by=owner)
-    client = client_for(app, owner.email)
+    client = auth.client(owner)
     push_id = db.session.get(ContactExport, made["failed"].id).item.push_id
     urls = [
         "/contacts/",
@@ -298,7 +219,7 @@ def test_each_partial_renders_standalone(app, people):
     connection = connection_for(admin.account_id)
     flt = progress.ListFilter()
     with app.test_request_context("/contacts/"):
-        login_user(admin)
+        login_user(admin)  # the templates' current_user; no request is made, so no log-in form
         selection = export_routes.Selection(MultiDict([("contact_ids", str(made["failed"].id))]))
         contexts = {
             "exports/partials/export_status.html": {"cell": cells[made["failed"].id]},

@@ -10,20 +10,22 @@ import sqlalchemy as sa
 from lemontaps.extensions import db
 from lemontaps.models import Contact, ContactExport, ExportState, Push, PushItem, PushKind, utcnow
 from lemontaps.pushes import progress, states
-from tests.factories import admin_of, bulk_insert_contacts, make_contact, make_user
-from tests.salesforce_helpers import connect_account
-from tests.test_contacts_scale import counted_statements
-from tests.test_export_ui import (
+from tests.helpers import (
     HX,
     ORG,
+    admin_of,
     allow_end_users,
+    bulk_insert_contacts,
     cell_of,
-    client_for,
-    connect,
+    connection_row,
+    counted_statements,
     html_of,
+    make_contact,
+    make_user,
     put_in_state,
     row_ids,
 )
+from tests.salesforce_helpers import connect_account
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def people(app, account_a, account_b):
 
 @pytest.fixture
 def connected(people, account_a):
-    connect(account_a)
+    connection_row(account_a)
     return people
 
 
@@ -59,14 +61,14 @@ def since_of(html: str) -> str:
 # --- the poll -----------------------------------------------------------------------
 
 
-def test_one_poll_for_50_unsettled_rows_answers_only_changes_then_286(app, connected):
+def test_one_poll_for_50_unsettled_rows_answers_only_changes_then_286(auth, connected):
     admin, rep = connected
     contacts = [
         make_contact(admin, first_name=f"P{i}", last_name="Q", company="C") for i in range(50)
     ]
     push = states.create_push(admin.account_id, contacts, "Lead", admin, PushKind.MANUAL, ORG)
     db.session.commit()
-    client = client_for(app, admin.email)
+    client = auth.client(admin)
     html = html_of(client.get("/contacts/"))
     assert len(row_ids(html)) == 50
     # one poller for the page; no cell or bar polls on its own
@@ -114,10 +116,10 @@ def test_one_poll_for_50_unsettled_rows_answers_only_changes_then_286(app, conne
     assert 'data-mode="idle"' in html_of(client.get("/contacts/"))
 
 
-def test_idle_poll_sees_new_contacts_and_new_pushes(app, connected):
+def test_idle_poll_sees_new_contacts_and_new_pushes(auth, connected):
     admin, rep = connected
     make_contact(admin, first_name="Old", last_name="One", company="C")
-    client = client_for(app, admin.email)
+    client = auth.client(admin)
     html = html_of(client.get("/contacts/"))
     assert 'data-mode="idle"' in html
     since = since_of(html)
@@ -150,11 +152,11 @@ def test_idle_poll_sees_new_contacts_and_new_pushes(app, connected):
     assert f'id="push-bar-{manual.id}"' in text and 'id="push-auto"' in text
 
 
-def test_poll_ignores_what_the_user_may_not_see(app, connected):
+def test_poll_ignores_what_the_user_may_not_see(auth, connected):
     admin, rep = connected
     theirs = make_contact(admin, first_name="T", last_name="X", company="C")
     put_in_state(theirs, "queued", by=admin)
-    client = client_for(app, rep.email)
+    client = auth.client(rep)
     answer = client.get(
         "/exports/poll",
         query_string={"c": [f"{theirs.id}:x", "garbage", "1:"], "b": ["1:x"]},
@@ -230,7 +232,7 @@ def _count(client, path, **kwargs):
 @pytest.mark.parametrize(
     "path", ["/contacts/", "/contacts/?state=failed", "/contacts/?q=firma&state=exported"]
 )
-def test_table_and_poll_queries_do_not_grow_with_the_account(app, connected, who, path):
+def test_table_and_poll_queries_do_not_grow_with_the_account(auth, connected, who, path):
     admin, rep = connected
     allow_end_users(rep.account)
     user = {"admin": admin, "rep": rep}[who]
@@ -238,7 +240,7 @@ def test_table_and_poll_queries_do_not_grow_with_the_account(app, connected, who
     db.session.commit()
     people_ids = [admin.id, rep.id]
     bulk_contacts_with_exports(admin.account_id, people_ids, 10, 0, push.id)
-    client = client_for(app, user.email)
+    client = auth.client(user)
     small_page, response = _count(client, path)
     html = html_of(response)
     params = {"c": watch_values(html, "c"), "b": watch_values(html, "b"), "since": "1", "new": "0"}
@@ -258,7 +260,7 @@ def test_table_and_poll_queries_do_not_grow_with_the_account(app, connected, who
 # --- filters and counts -----------------------------------------------------------------
 
 
-def test_filters_with_counts_search_push_and_pages(app, connected):
+def test_filters_with_counts_search_push_and_pages(auth, connected):
     admin, rep = connected
     failed = [
         make_contact(admin, first_name=f"Fail{i}", last_name="F", company="C") for i in range(55)
@@ -279,7 +281,7 @@ def test_filters_with_counts_search_push_and_pages(app, connected):
         put_in_state(c, "exported", by=admin)
     put_in_state(waiting, "waiting", by=admin, reason="api_limit")
     put_in_state(dup, "duplicate", by=admin, reason="duplicate_lead")
-    client = client_for(app, admin.email)
+    client = auth.client(admin)
 
     html = html_of(client.get("/contacts/"))
     counts = dict(
@@ -332,7 +334,7 @@ def test_filter_counts_are_one_grouped_query(app, connected):
 # --- the push dialog ----------------------------------------------------------------
 
 
-def test_dialog_says_how_many_are_skipped(app, connected):
+def test_dialog_says_how_many_are_skipped(auth, connected):
     admin, rep = connected
     made = {
         s: make_contact(admin, first_name=s, last_name="X", company="C")
@@ -342,7 +344,7 @@ def test_dialog_says_how_many_are_skipped(app, connected):
     put_in_state(made["elsewhere"], "exported", by=admin, org_id="00D000000000009AAA")
     put_in_state(made["queued"], "queued", by=admin)
     put_in_state(made["failed"], "failed", by=admin, reason="missing_company")
-    client = client_for(app, admin.email)
+    client = auth.client(admin)
     ids = [c.id for c in made.values()]
     html = html_of(
         client.get("/exports/push/dialog", query_string={"contact_ids": ids}, headers=HX)
@@ -364,16 +366,16 @@ def test_dialog_says_how_many_are_skipped(app, connected):
     assert "More than 2 contacts match" in html and "Push 2 contacts" in html
 
 
-def test_dialog_refusals(app, people):
+def test_dialog_refusals(auth, people):
     admin, rep = people
     contact = make_contact(rep, first_name="R", company="C")
-    admin_client = client_for(app, admin.email)
+    admin_client = auth.client(admin)
     html = html_of(admin_client.get(f"/exports/push/dialog?contact_ids={contact.id}", headers=HX))
     assert "No Salesforce org is connected." in html and 'href="/integrations/salesforce"' in html
-    connect(admin.account, status="needs_reconnect")
+    connection_row(admin.account, status="needs_reconnect")
     html = html_of(admin_client.get(f"/exports/push/dialog?contact_ids={contact.id}", headers=HX))
     assert "Salesforce needs to be reconnected" in html
-    rep_client = client_for(app, rep.email)
+    rep_client = auth.client(rep)
     html = html_of(rep_client.get(f"/exports/push/dialog?contact_ids={contact.id}", headers=HX))
     assert "Only admins may push" in html and "/integrations/salesforce" not in html
     # the POST checks again, whatever the browser shows
@@ -388,11 +390,11 @@ def test_dialog_refusals(app, people):
 
 
 @pytest.fixture
-def org(app, account_a, emulator, people):
-    return connect_account(app, emulator, "admin@acme.test")
+def org(auth, account_a, emulator, people):
+    return connect_account(auth, emulator, "admin@acme.test")
 
 
-def test_push_all_matching_from_the_dialog_through_the_emulator(app, org, people):
+def test_push_all_matching_from_the_dialog_through_the_emulator(auth, org, people):
     admin, rep = people
     good = [
         make_contact(
@@ -401,7 +403,7 @@ def test_push_all_matching_from_the_dialog_through_the_emulator(app, org, people
         for i in range(3)
     ]
     bad = make_contact(admin, first_name="NoCompany", last_name="B", company="")
-    client = client_for(app, admin.email)
+    client = auth.client(admin)
     answer = client.post("/exports/push", data={"all": "1", "q": "good"}, headers=HX)
     assert answer.status_code == 200
     assert '"push-started"' in answer.headers["HX-Trigger"]
@@ -422,10 +424,10 @@ def test_push_all_matching_from_the_dialog_through_the_emulator(app, org, people
     assert "Owner" in details and "Pushed" in details and "by Admin Acme AG" in details
 
 
-def test_push_again_after_fixing_a_failure(app, org, people):
+def test_push_again_after_fixing_a_failure(auth, org, people):
     admin, rep = people
     contact = make_contact(admin, first_name="Fix", last_name="Me", company="")
-    client = client_for(app, admin.email)
+    client = auth.client(admin)
     client.post("/exports/push", data={"contact_ids": [contact.id]})
     db.session.expire_all()
     assert db.session.get(ContactExport, contact.id).state == "failed"
@@ -445,11 +447,11 @@ def test_push_again_after_fixing_a_failure(app, org, people):
     assert history == ["exported", "failed"]  # newest first
 
 
-def test_push_again_rechecks_permission(app, connected):
+def test_push_again_rechecks_permission(auth, connected):
     admin, rep = connected
     contact = make_contact(rep, first_name="Rep", last_name="Own", company="")
     put_in_state(contact, "failed", by=rep, reason="missing_company")
-    client = client_for(app, rep.email)
+    client = auth.client(rep)
     details = html_of(client.get(f"/exports/contacts/{contact.id}", headers=HX))
     assert 'id="push-again"' not in details  # end users may not push (the setting)
     answer = client.post(f"/exports/contacts/{contact.id}/push", headers=HX)
@@ -457,10 +459,10 @@ def test_push_again_rechecks_permission(app, connected):
     assert db.session.scalar(sa.select(sa.func.count(Push.id))) == 1
 
 
-def test_push_all_failed_for_the_filter(app, org, people):
+def test_push_all_failed_for_the_filter(auth, org, people):
     admin, rep = people
     fixable = [make_contact(admin, first_name=f"F{i}", last_name="X", company="") for i in range(2)]
-    client = client_for(app, admin.email)
+    client = auth.client(admin)
     client.post("/exports/push", data={"contact_ids": [c.id for c in fixable]})
     for c in fixable:
         c.company = "Fixed"
@@ -475,11 +477,11 @@ def test_push_all_failed_for_the_filter(app, org, people):
 # --- dismiss ------------------------------------------------------------------------
 
 
-def test_bars_survive_reload_until_dismissed(app, connected):
+def test_bars_survive_reload_until_dismissed(auth, connected):
     admin, rep = connected
     contact = make_contact(admin, first_name="D", company="C")
     item = put_in_state(contact, "failed", by=admin, reason="missing_company")
-    client = client_for(app, admin.email)
+    client = auth.client(admin)
     html = html_of(client.get("/contacts/"))
     assert f'id="push-bar-{item.push_id}"' in html
     assert f'href="/contacts/?push={item.push_id}&amp;state=failed"' in html
@@ -496,7 +498,7 @@ def test_bars_survive_reload_until_dismissed(app, connected):
 EVIL = ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>']
 
 
-def test_contact_and_user_values_are_inert_everywhere(app, connected):
+def test_contact_and_user_values_are_inert_everywhere(auth, connected):
     admin, rep = connected
     allow_end_users(rep.account)
     rep.name = EVIL[1]
@@ -516,8 +518,8 @@ def test_contact_and_user_values_are_inert_everywhere(app, connected):
     )
     item.details = {"shortened": [EVIL[0]], "notes": [EVIL[1]], "refused_owner": EVIL[0]}
     db.session.commit()
-    admin_client = client_for(app, admin.email)
-    rep_client = client_for(app, rep.email)
+    admin_client = auth.client(admin)
+    rep_client = auth.client(rep)
     pages = [
         admin_client.get("/contacts/"),
         admin_client.get("/contacts/", headers=HX),
@@ -553,18 +555,13 @@ class TestCsrf:
     def app_config(self):
         return {"WTF_CSRF_ENABLED": True}
 
-    def test_every_post_needs_the_token_htmx_sends_it_in_a_header(self, app, connected):
+    def test_every_post_needs_the_token_htmx_sends_it_in_a_header(self, auth, client, connected):
         admin, rep = connected
         contact = make_contact(admin, first_name="C", company="C")
         item = put_in_state(contact, "failed", by=admin, reason="missing_company")
-        client = app.test_client()
         login_page = html_of(client.get("/auth/login"))
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
-        from tests.factories import PASSWORD
-
-        client.post(
-            "/auth/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token}
-        )
+        auth.login(admin, csrf_token=token)
         page = html_of(client.get("/contacts/"))
         header_token = re.search(r'"X-CSRFToken": "([^"]+)"', page.replace("&#34;", '"'))
         token = header_token.group(1) if header_token else token

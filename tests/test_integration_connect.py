@@ -10,17 +10,15 @@ from lemontaps.models import (
     SalesforceConnection,
 )
 from salesforce_emulator.control import ControlClient
-from tests.factories import login, make_user
+from tests.helpers import make_user
 from tests.salesforce_helpers import callback_path, emulator_session, query_of, sf_browser_login
 
 PAGE = "/integrations/salesforce"
 
 
 @pytest.fixture
-def admin(app, account_a, emulator):
-    client = app.test_client()
-    login(client, "admin@acme.test")
-    return client
+def admin(auth, account_a, emulator):
+    return auth.client("admin@acme.test")
 
 
 def start(admin, environment="production", my_domain=""):
@@ -143,10 +141,9 @@ def test_forged_state_is_refused(admin, emulator):
     assert _connection() is None
 
 
-def test_state_started_by_another_admin_is_refused(app, admin, emulator, account_a):
+def test_state_started_by_another_admin_is_refused(app, auth, admin, emulator, account_a):
     make_user(app, account_a, "admin2@acme.test", role="admin")
-    other = app.test_client()
-    login(other, "admin2@acme.test")
+    other = auth.client("admin2@acme.test")
     back = sf_browser_login(emulator, start(admin))
     response = other.get(callback_path(back))
     assert response.status_code == 400
@@ -252,10 +249,9 @@ def test_settings_are_saved_and_validated(admin):
     assert b"Number must be between 10 and 100" in bad.data
 
 
-def test_end_users_get_403(app, account_a, emulator):
+def test_end_users_get_403(app, auth, account_a, emulator):
     make_user(app, account_a, "user@acme.test")
-    client = app.test_client()
-    login(client, "user@acme.test")
+    client = auth.client("user@acme.test")
     for method, url in [
         ("GET", PAGE),
         ("GET", f"{PAGE}/panel"),

@@ -10,7 +10,7 @@ from lemontaps.extensions import db
 from lemontaps.models import ContactExport, PushItem, PushKind, SalesforceConnection
 from lemontaps.pushes import states
 from lemontaps.pushes.engine import EngineOptions, run_batch
-from tests.factories import admin_of, login, make_contact
+from tests.helpers import admin_of, make_contact
 from tests.salesforce_helpers import connect_account, control
 
 NO_WAIT = EngineOptions(sleep=lambda _s: None)
@@ -19,8 +19,8 @@ HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def org(app, account_a, emulator):
-    org_id = connect_account(app, emulator, "admin@acme.test")
+def org(auth, account_a, emulator):
+    org_id = connect_account(auth, emulator, "admin@acme.test")
     return {"id": org_id, "ctl": control(emulator)}
 
 
@@ -64,9 +64,8 @@ def o_neill(admin, city, **fields):
     )
 
 
-def details_html(app, contact) -> str:
-    client = app.test_client()
-    login(client, "admin@acme.test")
+def details_html(auth, contact) -> str:
+    client = auth.client("admin@acme.test")
     response = client.get(f"/exports/contacts/{contact.id}", headers=HX)
     assert response.status_code == 200
     return response.get_data(as_text=True)
@@ -92,7 +91,7 @@ def test_same_name_contacts_each_keep_their_own_record(app, account_a, org):
 
 
 def test_indistinguishable_contacts_are_not_linked_and_the_candidates_are_shown(
-    app, account_a, org
+    app, auth, account_a, org
 ):
     admin = admin_of(account_a)
     one, other = o_neill(admin, "Köln"), o_neill(admin, "Köln")
@@ -104,7 +103,7 @@ def test_indistinguishable_contacts_are_not_linked_and_the_candidates_are_shown(
         item = item_of(contact)
         assert (item.state, item.reason_code, item.sf_id) == ("failed", "ambiguous_match", None)
         assert {c["id"] for c in item.details["candidates"]} == set(records)
-    page = details_html(app, one)
+    page = details_html(auth, one)
     assert "none was linked" in page
     for record_id in records:
         assert f'href="{instance_url()}/{record_id}"' in page
@@ -127,7 +126,9 @@ def test_a_record_linked_to_another_contact_is_not_adopted(app, account_a, org):
     assert item_of(earlier).sf_id == theirs
 
 
-def test_when_the_only_match_is_another_contacts_record_nothing_is_linked(app, account_a, org):
+def test_when_the_only_match_is_another_contacts_record_nothing_is_linked(
+    app, auth, account_a, org
+):
     admin = admin_of(account_a)
     earlier = o_neill(admin, "Köln")
     push(app, [earlier])
@@ -140,7 +141,7 @@ def test_when_the_only_match_is_another_contacts_record_nothing_is_linked(app, a
     assert (item.state, item.reason_code) == ("failed", "ambiguous_match")
     assert item.details["candidates"] == [{"id": theirs, "contact": earlier.id}]
     assert list(leads_named(org, "O'Neill")) == [theirs]
-    page = details_html(app, twin)
+    page = details_html(auth, twin)
     assert f'href="{instance_url()}/{theirs}"' in page
     assert f'href="/contacts/{earlier.id}"' in page
     assert "already linked to another contact" in page

@@ -8,7 +8,6 @@ import pytest
 
 from lemontaps.extensions import db
 from lemontaps.models import User
-from tests.factories import login
 
 
 def _closed_port() -> int:
@@ -24,10 +23,8 @@ def app_config():
 
 
 @pytest.fixture
-def admin_client(app, account_a):
-    client = app.test_client()
-    login(client, "admin@acme.test")
-    return client
+def admin_client(auth, account_a):
+    return auth.client("admin@acme.test")
 
 
 def _user(email: str) -> User | None:
@@ -40,7 +37,7 @@ def _shown_link(page: bytes) -> str:
     return match.group(1).decode()
 
 
-def test_invite_is_saved_and_the_admin_gets_the_link_to_copy(app, admin_client, caplog):
+def test_invite_is_saved_and_the_admin_gets_the_link_to_copy(app, auth, admin_client, caplog):
     with caplog.at_level(logging.WARNING, logger="lemontaps.notifications.email"):
         response = admin_client.post(
             "/users/invite",
@@ -60,7 +57,10 @@ def test_invite_is_saved_and_the_admin_gets_the_link_to_copy(app, admin_client, 
     visitor = app.test_client()
     form = {"password": "my own secret", "password_confirm": "my own secret"}
     assert visitor.post(link, data=form).status_code == 302
-    assert login(visitor, "jürgen.o'neill+demo@acme.test", "my own secret").status_code == 302
+    assert (
+        auth.login("jürgen.o'neill+demo@acme.test", "my own secret", client=visitor).status_code
+        == 302
+    )
 
 
 def test_the_link_is_shown_once_not_kept_for_later_pages(admin_client):

@@ -9,15 +9,15 @@ from lemontaps.extensions import db
 from lemontaps.models import ContactExport, ExportState, IntegrationSettings, PushItem, PushKind
 from lemontaps.pushes import states
 from lemontaps.pushes.engine import EngineOptions, run_batch
-from tests.factories import admin_of, make_contact, make_user
+from tests.helpers import admin_of, make_contact, make_user
 from tests.salesforce_helpers import connect_account, control
 
 NO_WAIT = EngineOptions(sleep=lambda _s: None)
 
 
 @pytest.fixture
-def org(app, account_a, emulator):
-    org_id = connect_account(app, emulator, "admin@acme.test")
+def org(auth, account_a, emulator):
+    org_id = connect_account(auth, emulator, "admin@acme.test")
     ctl = control(emulator)
     ctl.reset_api_calls(org_id)
     return {"id": org_id, "ctl": ctl}
@@ -250,7 +250,7 @@ def test_a_lost_answer_never_creates_a_second_record(app, account_a, org):
     assert sum(1 for r in leads if r.get("LastName") in ("O", "Q")) == 2
 
 
-def test_with_the_external_id_field_creates_are_upserts(app, account_a, org, emulator):
+def test_with_the_external_id_field_creates_are_upserts(app, auth, account_a, org, emulator):
     customize(
         org,
         custom_fields={
@@ -265,7 +265,7 @@ def test_with_the_external_id_field_creates_are_upserts(app, account_a, org, emu
             ]
         },
     )
-    connect_account(app, emulator, "admin@acme.test")  # reconnect: checks see the field
+    connect_account(auth, emulator, "admin@acme.test")  # reconnect: checks see the field
     org["ctl"].add_fault(
         org["id"],
         kind="timeout_after_commit",
@@ -397,9 +397,9 @@ def test_an_alert_duplicate_rule_does_not_stop_the_export(app, account_a, org):
     assert item.state == ExportState.EXPORTED
 
 
-def test_country_picklists_get_iso_codes(app, account_a, org, emulator):
+def test_country_picklists_get_iso_codes(app, auth, account_a, org, emulator):
     customize(org, state_country_picklists=True)
-    connect_account(app, emulator, "admin@acme.test")  # describe data is refreshed at connect
+    connect_account(auth, emulator, "admin@acme.test")  # describe data is refreshed at connect
     admin = admin_of(account_a)
     german = make_contact(admin, first_name="C", last_name="D", company="X", country="Deutschland")
     unknown = make_contact(admin, first_name="E", last_name="F", company="X", country="Narnia")

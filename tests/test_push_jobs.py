@@ -22,21 +22,19 @@ from lemontaps.models import (
 )
 from lemontaps.pushes import states
 from lemontaps.queueing import EMAILS, get_queue
-from tests.factories import admin_of, login, make_contact, make_user
+from tests.helpers import admin_of, make_contact, make_user
 from tests.salesforce_helpers import connect_account, control
 
 
 @pytest.fixture
-def org(app, account_a, emulator):
-    org_id = connect_account(app, emulator, "admin@acme.test")
+def org(auth, account_a, emulator):
+    org_id = connect_account(auth, emulator, "admin@acme.test")
     return {"id": org_id, "ctl": control(emulator)}
 
 
 @pytest.fixture
-def admin(app, account_a):
-    client = app.test_client()
-    login(client, "admin@acme.test")
-    return client
+def admin(auth, account_a):
+    return auth.client("admin@acme.test")
 
 
 def settings(account, **values):
@@ -81,12 +79,11 @@ def test_pushing_again_reports_already_in_salesforce(app, account_a, org, admin)
     assert org["ctl"].api_calls(org["id"])["total"] == calls
 
 
-def test_end_users_push_only_when_allowed_and_only_their_own(app, account_a, org):
+def test_end_users_push_only_when_allowed_and_only_their_own(app, auth, account_a, org):
     user = make_user(app, account_a, "rep@acme.test")
     mine = make_contact(user, first_name="Mine", last_name="M", company="X")
     theirs = make_contact(admin_of(account_a), first_name="Theirs", last_name="T", company="X")
-    client = app.test_client()
-    login(client, "rep@acme.test")
+    client = auth.client("rep@acme.test")
     refused = client.post("/exports/push", data={"contact_ids": [mine.id]}, follow_redirects=True)
     assert b"Only admins may push" in refused.data
     assert state_of(mine) == "not_exported"
@@ -211,7 +208,7 @@ def test_switching_to_manual_drops_waiting_automatic_pushes(app, account_a, admi
     assert state_of(contact) == "not_exported"
 
 
-def test_waiting_contacts_resume_once_connected(app, account_a, emulator, admin):
+def test_waiting_contacts_resume_once_connected(auth, account_a, emulator, admin):
     settings(account_a, export_mode="automatic")
     admin.post(
         "/contacts/new",
@@ -225,7 +222,7 @@ def test_waiting_contacts_resume_once_connected(app, account_a, emulator, admin)
     )
     contact = db.session.scalar(sa.select(Contact).where(Contact.last_name == "Ater"))
     assert state_of(contact) == "waiting"
-    connect_account(app, emulator, "admin@acme.test")
+    connect_account(auth, emulator, "admin@acme.test")
     sweep()
     assert state_of(contact) == "exported"
 

@@ -5,7 +5,6 @@ import pytest
 
 from config import Config
 from lemontaps import create_app
-from tests.factories import login
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -38,8 +37,8 @@ def test_templates_contain_no_inline_script_style_or_handlers():
     assert offences == []
 
 
-def test_session_cookie_is_httponly_and_samesite_lax(client, account_a):
-    response = login(client, "admin@acme.test")
+def test_session_cookie_is_httponly_and_samesite_lax(auth, client, account_a):
+    response = auth.login("admin@acme.test")
     cookie = next(
         h for h in response.headers.getlist("Set-Cookie") if h.startswith("lemontaps_session=")
     )
@@ -75,9 +74,9 @@ def test_own_404_page(client):
     assert b"Lemontaps" in response.data
 
 
-def test_own_413_page(app, client, account_a):
+def test_own_413_page(app, auth, client, account_a):
     app.config["MAX_CONTENT_LENGTH"] = 1024
-    login(client, "admin@acme.test")
+    auth.login("admin@acme.test")
     response = client.post("/profile", data={"name": "x" * 4096, "language": "en"})
     assert response.status_code == 413
     assert b"The upload is too large." in response.data

@@ -11,15 +11,15 @@ from lemontaps.jobs.sweeper import sweep
 from lemontaps.models import PushItem, PushKind, SalesforceConnection
 from lemontaps.pushes import states
 from lemontaps.services.salesforce_session import client_for, refresh_access_token
-from tests.factories import admin_of, make_contact, make_user
+from tests.helpers import admin_of, make_contact, make_user
 from tests.salesforce_helpers import connect_account, control
 
 CLIENT_ID = "3MVG9LemontapsDemoClientId"
 
 
 @pytest.fixture
-def org(app, account_a, emulator):
-    org_id = connect_account(app, emulator, "admin@acme.test")
+def org(auth, account_a, emulator):
+    org_id = connect_account(auth, emulator, "admin@acme.test")
     return {"id": org_id, "ctl": control(emulator)}
 
 
@@ -68,7 +68,7 @@ def test_with_rotation_a_second_process_reuses_the_first_ones_refresh(app, accou
     assert "DailyApiRequests" in client.limits()
 
 
-def test_a_revoked_refresh_token_means_reconnect_and_pushes_wait(app, account_a, org, outbox):
+def test_a_revoked_refresh_token_means_reconnect_and_pushes_wait(app, auth, account_a, org, outbox):
     make_user(app, account_a, "second.admin@acme.test", role="admin")
     org["ctl"].revoke_tokens(org["id"])
     first = push_one(account_a, org["id"], first_name="C", last_name="D")
@@ -82,18 +82,15 @@ def test_a_revoked_refresh_token_means_reconnect_and_pushes_wait(app, account_a,
         "admin@acme.test",
         "second.admin@acme.test",
     ]
-    page = app.test_client()
-    from tests.factories import login
-
-    login(page, "admin@acme.test")
+    page = auth.client("admin@acme.test")
     assert b"Needs reconnecting" in page.get("/integrations/salesforce").data
 
 
-def test_reconnecting_the_same_org_resumes_the_waiting_pushes(app, account_a, org, emulator):
+def test_reconnecting_the_same_org_resumes_the_waiting_pushes(auth, account_a, org, emulator):
     org["ctl"].revoke_tokens(org["id"])
     item = push_one(account_a, org["id"], first_name="G", last_name="H")
     assert item.state == "waiting"
-    connect_account(app, emulator, "admin@acme.test")
+    connect_account(auth, emulator, "admin@acme.test")
     db.session.expire_all()
     assert db.session.get(PushItem, item.id).state == "exported"
 
@@ -112,12 +109,10 @@ def test_invalid_client_is_an_operator_error_not_a_reconnect(app, account_a, org
     assert not [m for m in outbox if "reconnected" in m.subject]
 
 
-def test_refresh_goes_to_the_sandbox_host_for_sandbox_connections(app, account_a, emulator):
-    from tests.factories import login
+def test_refresh_goes_to_the_sandbox_host_for_sandbox_connections(app, auth, account_a, emulator):
     from tests.salesforce_helpers import callback_path, sf_browser_login
 
-    client = app.test_client()
-    login(client, "admin@acme.test")
+    client = auth.client("admin@acme.test")
     started = client.post("/integrations/salesforce/authorize", data={"environment": "sandbox"})
     back = sf_browser_login(
         emulator, started.headers["Location"], username="admin@demo.lemontaps.test.dev"
@@ -150,8 +145,7 @@ def _second_org(org) -> str:
     return org["ctl"].create_org(spec)["id"]
 
 
-def test_switching_orgs_asks_first_and_then_starts_over(app, account_a, org, emulator):
-    from tests.factories import login
+def test_switching_orgs_asks_first_and_then_starts_over(auth, account_a, org, emulator):
     from tests.salesforce_helpers import callback_path, sf_browser_login
 
     exported = push_one(account_a, org["id"], first_name="K", last_name="L")
@@ -160,8 +154,7 @@ def test_switching_orgs_asks_first_and_then_starts_over(app, account_a, org, emu
     waiting = push_one(account_a, org["id"], first_name="M", last_name="N")
     assert waiting.state == "waiting"
     other_org = _second_org(org)
-    client = app.test_client()
-    login(client, "admin@acme.test")
+    client = auth.client("admin@acme.test")
     started = client.post("/integrations/salesforce/authorize", data={"environment": "production"})
     back = sf_browser_login(emulator, started.headers["Location"], username="boss@other.example")
     question = client.get(callback_path(back))
@@ -196,13 +189,11 @@ def test_switching_orgs_asks_first_and_then_starts_over(app, account_a, org, emu
     assert states.queued_item_ids(again.id)
 
 
-def test_keeping_the_org_revokes_the_new_token(app, account_a, org, emulator):
-    from tests.factories import login
+def test_keeping_the_org_revokes_the_new_token(auth, account_a, org, emulator):
     from tests.salesforce_helpers import callback_path, sf_browser_login
 
     other_org = _second_org(org)
-    client = app.test_client()
-    login(client, "admin@acme.test")
+    client = auth.client("admin@acme.test")
     started = client.post("/integrations/salesforce/authorize", data={"environment": "production"})
     back = sf_browser_login(emulator, started.headers["Location"], username="boss@other.example")
     question = client.get(callback_path(back))

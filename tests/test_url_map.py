@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from lemontaps.extensions import db
 from lemontaps.models import PushKind, User
 from lemontaps.pushes import states
-from tests.factories import admin_of, login, make_contact, make_user
+from tests.helpers import admin_of, make_contact, make_user
 
 PUBLIC, USER, ADMIN = "public", "user", "admin"
 # Any user, but only with an API token: no cookie, and anonymous callers get a 401 JSON.
@@ -171,7 +171,7 @@ def _call(client, method, url, headers=None):
 
 def _api_call(client, method, url, user):
     """An API request as `user`, with a fresh token (the walk's profile routes revoke tokens)."""
-    from tests.factories import bearer, make_api_token
+    from tests.helpers import bearer, make_api_token
 
     return _call(client, method, url, bearer(make_api_token(user)))
 
@@ -194,9 +194,8 @@ def test_anonymous_visitors_are_sent_to_login(app, walk):
 
 
 @pytest.mark.parametrize("email", ["user@acme.test", "admin@acme.test"])
-def test_users_of_account_a(app, walk, email):
-    client = app.test_client()
-    assert login(client, email).status_code == 302
+def test_users_of_account_a(auth, walk, email):
+    client = auth.client(email)
     is_admin = email.startswith("admin")
     for rule, method, url in walk:
         if rule.endpoint in ("auth.logout", "auth.set_password", "static"):
@@ -220,9 +219,8 @@ def test_users_of_account_a(app, walk, email):
         assert client.get("/profile").status_code == 200
 
 
-def test_admin_of_account_b_reaches_its_own_objects(app, walk, account_b):
-    client = app.test_client()
-    login(client, admin_of(account_b).email)
+def test_admin_of_account_b_reaches_its_own_objects(auth, walk, account_b):
+    client = auth.client(admin_of(account_b))
     checked = 0
     for rule, method, url in walk:
         if any(arg.endswith("_id") for arg in rule.arguments):

@@ -5,7 +5,7 @@ import time_machine
 
 from lemontaps.extensions import db
 from lemontaps.models import User
-from tests.factories import admin_of, login, make_user
+from tests.helpers import admin_of, make_user
 
 
 def _user(email: str) -> User:
@@ -13,10 +13,8 @@ def _user(email: str) -> User:
 
 
 @pytest.fixture
-def admin_client(app, account_a):
-    client = app.test_client()
-    login(client, "admin@acme.test")
-    return client
+def admin_client(auth, account_a):
+    return auth.client("admin@acme.test")
 
 
 def _invite(admin_client, email="new@acme.test", role="user"):
@@ -38,7 +36,7 @@ def test_admin_sees_only_the_users_of_the_own_account(admin_client, account_b):
     assert b"admin@globex.test" not in page.data
 
 
-def test_invitation_mail_link_sets_the_password_once(app, admin_client, outbox):
+def test_invitation_mail_link_sets_the_password_once(app, auth, admin_client, outbox):
     assert _invite(admin_client).status_code == 302
     assert [m.recipients for m in outbox] == [["new@acme.test"]]
     assert "Acme AG" in outbox[0].body
@@ -46,14 +44,13 @@ def test_invitation_mail_link_sets_the_password_once(app, admin_client, outbox):
     visitor = app.test_client()
     form = {"password": "my own secret", "password_confirm": "my own secret"}
     assert visitor.post(link, data=form).status_code == 302
-    assert login(visitor, "new@acme.test", "my own secret").status_code == 302
+    assert auth.login("new@acme.test", "my own secret", client=visitor).status_code == 302
     assert app.test_client().get(link).status_code == 400
 
 
-def test_invitation_link_expires_after_72_hours(app, account_a, outbox):
+def test_invitation_link_expires_after_72_hours(app, auth, account_a, outbox):
     with time_machine.travel("2026-11-28 10:00:00", tick=False) as clock:
-        admin_client = app.test_client()
-        login(admin_client, "admin@acme.test")
+        admin_client = auth.client("admin@acme.test")
         assert _invite(admin_client).status_code == 302
         link = _set_password_link(outbox[0])
         clock.shift(71 * 3600)
@@ -90,10 +87,9 @@ def test_role_change_and_last_admin_rule(app, admin_client, account_a):
     assert admin_client.get("/users").status_code == 403
 
 
-def test_last_active_admin_cannot_be_deactivated(app, account_a):
+def test_last_active_admin_cannot_be_deactivated(app, auth, account_a):
     other_admin = make_user(app, account_a, "boss@acme.test", role="admin")
-    client = app.test_client()
-    login(client, "boss@acme.test")
+    client = auth.client("boss@acme.test")
     first = admin_of(account_a)
     assert client.post(f"/users/{first.id}/deactivate").status_code == 302
     refused = client.post(f"/users/{other_admin.id}/deactivate")
@@ -101,28 +97,26 @@ def test_last_active_admin_cannot_be_deactivated(app, account_a):
     assert _user("boss@acme.test").active
 
 
-def test_a_deactivated_admin_does_not_count_as_active(app, account_a):
+def test_a_deactivated_admin_does_not_count_as_active(app, auth, account_a):
     spare = make_user(app, account_a, "spare@acme.test", role="admin")
     spare.active = False
     db.session.commit()
-    client = app.test_client()
-    login(client, "admin@acme.test")
+    client = auth.client("admin@acme.test")
     me = _user("admin@acme.test")
     assert client.post(f"/users/{me.id}/role", data={"role": "user"}).status_code == 409
 
 
-def test_reactivated_user_can_log_in_again(app, admin_client, account_a):
+def test_reactivated_user_can_log_in_again(app, auth, admin_client, account_a):
     user = make_user(app, account_a, "back@acme.test")
     admin_client.post(f"/users/{user.id}/deactivate")
-    assert login(app.test_client(), "back@acme.test").status_code == 200
+    assert auth.login("back@acme.test", client=app.test_client()).status_code == 200
     admin_client.post(f"/users/{user.id}/reactivate")
-    assert login(app.test_client(), "back@acme.test").status_code == 302
+    assert auth.login("back@acme.test", client=app.test_client()).status_code == 302
 
 
-def test_end_user_cannot_manage_users(app, account_a):
+def test_end_user_cannot_manage_users(app, auth, account_a):
     user = make_user(app, account_a, "plain@acme.test")
-    client = app.test_client()
-    login(client, "plain@acme.test")
+    client = auth.client("plain@acme.test")
     assert client.get("/users").status_code == 403
     assert (
         client.post("/users/invite", data={"email": "x@acme.test", "role": "admin"}).status_code
@@ -146,23 +140,15 @@ class TestCsrf:
     def app_config(self):
         return {"WTF_CSRF_ENABLED": True}
 
-    def test_forms_without_token_are_refused(self, app, account_a):
-        client = app.test_client()
-        response = client.post("/auth/login", data={"email": "admin@acme.test", "password": "x"})
+    def test_forms_without_token_are_refused(self, auth, account_a):
+        response = auth.login("admin@acme.test", "x")
         assert response.status_code == 400
         assert b"The form expired" in response.data
 
-    def test_forms_with_token_work(self, app, account_a):
-        from tests.factories import PASSWORD
-
-        client = app.test_client()
+    def test_forms_with_token_work(self, auth, client, account_a):
         page = client.get("/auth/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        response = client.post(
-            "/auth/login",
-            data={"email": "admin@acme.test", "password": PASSWORD, "csrf_token": token},
-        )
-        assert response.status_code == 302
+        assert auth.login("admin@acme.test", csrf_token=token).status_code == 302
         # htmx requests send the token in a header instead of a form field.
         no_header = client.post("/profile", data={"name": "A", "language": "en"})
         assert no_header.status_code == 400

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lemontaps.extensions import db
-from tests.browser.conftest import (
+from tests.browser.helpers import (
     DESKTOP,
     PHONE,
     connect_over_http,
@@ -18,8 +18,7 @@ from tests.browser.conftest import (
     new_context,
     screenshot,
 )
-from tests.factories import admin_of, make_account, make_contact, make_user
-from tests.test_export_ui import put_in_state
+from tests.helpers import admin_of, make_account, make_contact, make_user, put_in_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from lemontaps.extensions import db
 from salesforce_emulator import DEMO_ADMIN_USERNAME, DEMO_PASSWORD
-from tests.browser.conftest import DESKTOP, PHONE, log_in, new_context
-from tests.factories import make_account
+from tests.browser.helpers import DESKTOP, PHONE, log_in, new_context
+from tests.helpers import make_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

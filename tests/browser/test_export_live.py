@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from lemontaps.extensions import db
-from tests.browser.conftest import connect_over_http, log_in, new_context, screenshot
-from tests.e2e.conftest import wait_until
-from tests.factories import admin_of, make_account, make_contact
+from tests.browser.helpers import connect_over_http, log_in, new_context, screenshot
+from tests.e2e.helpers import wait_until
+from tests.helpers import admin_of, make_account, make_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

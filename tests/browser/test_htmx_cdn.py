@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from lemontaps.extensions import db
-from tests.browser.conftest import CDN, DESKTOP, PHONE, log_in, new_context
-from tests.factories import admin_of, make_account, make_contact
+from tests.browser.helpers import CDN, DESKTOP, PHONE, log_in, new_context
+from tests.helpers import admin_of, make_account, make_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from lemontaps.extensions import db
 from lemontaps.models import IntegrationSettings
-from tests.browser.conftest import (
+from tests.browser.helpers import (
     PHONE,
     connect_over_http,
     fits_width,
@@ -17,7 +17,7 @@ from tests.browser.conftest import (
     new_context,
     screenshot,
 )
-from tests.factories import admin_of, make_account, make_contact, make_user
+from tests.helpers import admin_of, make_account, make_contact, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 
 from lemontaps.extensions import db
 from lemontaps.models import IntegrationSettings
-from tests.browser.conftest import connect_over_http, log_in, new_context
-from tests.e2e.conftest import wait_until
-from tests.factories import admin_of, make_account, make_contact, make_user
+from tests.browser.helpers import connect_over_http, log_in, new_context
+from tests.e2e.helpers import wait_until
+from tests.helpers import admin_of, make_account, make_contact, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -11,9 +11,8 @@ import sqlalchemy as sa
 from config import DemoConfig
 from lemontaps.extensions import db
 from lemontaps.models import Contact, PushItem
-from tests.e2e.conftest import Workers, wait_until
-from tests.e2e.test_push_processes import all_settled, connect, start_push, states
-from tests.factories import bulk_insert_contacts, make_account, make_user
+from tests.e2e.helpers import Workers, all_settled, connect, start_push, states, wait_until
+from tests.helpers import bulk_insert_contacts, make_account, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -48,7 +47,7 @@ def logged_workers(settings, workdir, redis_server, request):
 
 
 def test_a_killed_worker_s_contacts_are_exported_once_within_three_minutes(
-    app, logged_workers, emulator_urls
+    app, auth, logged_workers, emulator_urls
 ):
     for name in (
         "SQLALCHEMY_ENGINE_OPTIONS",
@@ -57,11 +56,11 @@ def test_a_killed_worker_s_contacts_are_exported_once_within_three_minutes(
         "SWEEP_INTERVAL_SECONDS",
     ):
         assert app.config[name] == getattr(DemoConfig, name)  # and so the workers'
-    org_id, control, contact_ids = _connected_with_contacts(app, emulator_urls, SIZE)
+    org_id, control, contact_ids = _connected_with_contacts(app, auth, emulator_urls, SIZE)
     # Slow creates, so the kill lands mid-push.
     control.add_fault(org_id, kind="latency", ms=3000, path="/services/data/*/composite/sobjects*")
     (first,) = logged_workers.start(1)
-    start_push(app)
+    start_push(auth)
     # sent_at is committed just before the create call leaves: kill while it is in flight.
     wait_until(lambda: _sent(), 120, "the create call under way")
     time.sleep(0.5)
@@ -94,16 +93,16 @@ def test_a_killed_worker_s_contacts_are_exported_once_within_three_minutes(
 
 
 def test_a_batch_slower_than_the_grace_stays_with_its_live_worker(
-    app, logged_workers, emulator_urls
+    app, auth, logged_workers, emulator_urls
 ):
     """Only a batch whose heartbeat stopped counts as stuck, however long its calls take."""
     logged_workers.env.update(
         LEMONTAPS_PUSH_STUCK_GRACE_SECONDS="4", LEMONTAPS_SWEEP_INTERVAL_SECONDS="1"
     )
-    org_id, control, contact_ids = _connected_with_contacts(app, emulator_urls, 30)
+    org_id, control, contact_ids = _connected_with_contacts(app, auth, emulator_urls, 30)
     control.add_fault(org_id, kind="latency", ms=12000, path="/services/data/*/composite/sobjects*")
     logged_workers.start(2)  # an idle second worker would take any batch handed back
-    start_push(app)
+    start_push(auth)
     wait_until(lambda: all_settled(contact_ids), 120, "the push to finish", every=1)
     assert set(states(contact_ids).values()) == {"exported"}
     assert _one_record_per_contact(org_id, control)
@@ -112,9 +111,9 @@ def test_a_batch_slower_than_the_grace_stays_with_its_live_worker(
     assert attempts == {1}
 
 
-def _connected_with_contacts(app, emulator_urls, size: int):
+def _connected_with_contacts(app, auth, emulator_urls, size: int):
     account = make_account(app, "Bäckerei Müller & Söhne", "admin@acme.test")
-    org_id, control = connect(app, emulator_urls)
+    org_id, control = connect(auth, emulator_urls)
     rep = make_user(app, account, "o'brien+messe@acme.test")
     bulk_insert_contacts(account.id, [rep.id], size)
     contact_ids = list(db.session.scalars(sa.select(Contact.id).order_by(Contact.id)))

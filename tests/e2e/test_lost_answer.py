@@ -9,18 +9,17 @@ import sqlalchemy as sa
 from lemontaps.extensions import db
 from lemontaps.models import ContactExport, PushItem
 from lemontaps.services import contacts as contact_service
-from tests.e2e.conftest import wait_until
-from tests.e2e.test_push_processes import all_settled, connect, start_push
-from tests.factories import make_account
+from tests.e2e.helpers import all_settled, connect, start_push, wait_until
+from tests.helpers import make_account
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 def test_same_name_contacts_each_get_their_own_record_after_a_lost_answer(
-    app, workers, emulator_urls
+    app, auth, workers, emulator_urls
 ):
     acme = make_account(app, "Acme AG", "admin@acme.test")
-    org_id, control = connect(app, emulator_urls)
+    org_id, control = connect(auth, emulator_urls)
     ids = {}
     for city in ("München", "Köln"):
         contact = contact_service.create_contact(
@@ -46,7 +45,7 @@ def test_same_name_contacts_each_get_their_own_record_after_a_lost_answer(
         times=1,
     )
     workers.start(1)
-    start_push(app, list(ids.values()))
+    start_push(auth, list(ids.values()))
     wait_until(lambda: all_settled(list(ids.values())), 120, "the push to settle", every=0.5)
 
     db.session.expire_all()

@@ -18,9 +18,7 @@ from rq.serializers import JSONSerializer
 from lemontaps.extensions import db
 from lemontaps.models import Push, SalesforceConnection
 from lemontaps.services import contacts as contact_service
-from tests.e2e.conftest import Workers, free_port, wait_until
-from tests.e2e.test_push_processes import all_settled, connect, start_push
-from tests.factories import PASSWORD, login, make_account
+from tests.e2e.helpers import Workers, all_settled, connect, free_port, start_push, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 RETRY_INTERVALS = [1, 4, 8]
@@ -30,11 +28,6 @@ RETRY_INTERVALS = [1, 4, 8]
 def settings(settings):
     # Short delays between the attempts of a failing mail (production: minutes to hours).
     return {**settings, "MAIL_RETRY_INTERVALS": ",".join(map(str, RETRY_INTERVALS))}
-
-
-@pytest.fixture
-def acme(app):
-    return make_account(app, "Acme AG", "admin@acme.test")
 
 
 def make_contacts(account) -> tuple[int, int]:
@@ -70,27 +63,14 @@ def text_of(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def logged_in_session(base_url: str) -> requests.Session:
-    """A browser's session on the live app (BASE_URL), logged in as the admin."""
-    session = requests.Session()
-    page = session.get(base_url + "/auth/login")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
-    done = session.post(
-        base_url + "/auth/login",
-        data={"csrf_token": token, "email": "admin@acme.test", "password": PASSWORD},
-    )
-    assert done.ok and "/auth/login" not in done.url, done.text
-    return session
-
-
 def test_the_summary_mail_links_to_the_failures_on_base_url(
-    app, acme, workers, smtp, emulator_urls, live_server
+    auth, acme, workers, smtp, emulator_urls, live_server
 ):
-    connect(app, emulator_urls)
+    connect(auth, emulator_urls)
     good, bad = make_contacts(acme)
     smtp.messages.clear()
     workers.start(1)
-    start_push(app, [good, bad])
+    start_push(auth, [good, bad])
     wait_until(lambda: all_settled([good, bad]), 60, "the push to settle")
     wait_until(lambda: mails(smtp, "Salesforce push finished"), 30, "the summary mail")
     (message,) = mails(smtp, "Salesforce push finished")
@@ -104,14 +84,16 @@ def test_the_summary_mail_links_to_the_failures_on_base_url(
 
     anonymous = requests.get(failures, allow_redirects=False, timeout=10)
     assert anonymous.status_code == 302 and "/auth/login" in anonymous.headers["Location"]
-    with logged_in_session(live_server.url) as session:
+    with auth.http_session("admin@acme.test") as session:
         page = session.get(failures, timeout=10)
     assert page.status_code == 200
     assert "Jürgen" in page.text and "Zoë" not in page.text  # the failures of this push
 
 
-def test_the_reconnect_mail_arrives_once(app, acme, workers, smtp, emulator_urls, live_server):
-    org_id, control = connect(app, emulator_urls)
+def test_the_reconnect_mail_arrives_once(
+    app, auth, acme, workers, smtp, emulator_urls, live_server
+):
+    org_id, control = connect(auth, emulator_urls)
     good, _bad = make_contacts(acme)
     control.revoke_tokens(org_id)  # the refresh token no longer works ...
     connection = db.session.scalar(sa.select(SalesforceConnection))
@@ -121,7 +103,7 @@ def test_the_reconnect_mail_arrives_once(app, acme, workers, smtp, emulator_urls
     db.session.commit()
     smtp.messages.clear()
     workers.start(2)  # two workers, each with its sweeper
-    start_push(app, [good])
+    start_push(auth, [good])
     wait_until(lambda: mails(smtp, "reconnected"), 60, "the reconnect mail")
     time.sleep(5)  # five more sweeps of each worker (one a second): no second mail
     (message,) = mails(smtp, "reconnected")
@@ -133,9 +115,9 @@ def test_the_reconnect_mail_arrives_once(app, acme, workers, smtp, emulator_urls
 
 
 def test_a_failing_summary_mail_is_retried_then_given_up_and_shown(
-    app, acme, settings, workdir, redis_server, emulator_urls
+    auth, acme, settings, workdir, redis_server, emulator_urls
 ):
-    connect(app, emulator_urls)
+    connect(auth, emulator_urls)
     good, bad = make_contacts(acme)
     redis.Redis.from_url(redis_server.url).flushall()
     smtp_down = {**settings, "MAIL_PORT": free_port()}  # nothing listens there
@@ -144,7 +126,7 @@ def test_a_failing_summary_mail_is_retried_then_given_up_and_shown(
     log.write_text("")
     try:
         pool.start(1)
-        start_push(app, [good, bad])
+        start_push(auth, [good, bad])
         wait_until(lambda: all_settled([good, bad]), 60, "the push to settle")
         push_id = db.session.scalar(sa.select(Push.id))
         db.session.rollback()
@@ -166,8 +148,7 @@ def test_a_failing_summary_mail_is_retried_then_given_up_and_shown(
         push = db.session.get(Push, push_id)
         assert push.mail_sent_at is None and "Connection refused" in push.mail_error
         db.session.rollback()
-        client = app.test_client()
-        login(client, "admin@acme.test")
+        client = auth.client("admin@acme.test")
         page = client.get("/contacts/").get_data(as_text=True)
         assert "Summary e-mail not sent: ConnectionRefusedError" in page
 

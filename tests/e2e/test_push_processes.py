@@ -6,40 +6,16 @@ the org holds no duplicate record, that nothing is left stuck, and that one mail
 from datetime import date
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, ContactExport, PushItem, SalesforceConnection
+from lemontaps.models import Contact, PushItem, SalesforceConnection
 from lemontaps.services import contacts as contact_service
 from salesforce_emulator.control import ControlClient
-from tests.e2e.conftest import CALLBACK_PATH, wait_until
-from tests.factories import login, make_account, make_user
-from tests.salesforce_helpers import browser_login
+from tests.e2e.helpers import all_settled, connect, start_push, states, wait_until
+from tests.helpers import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
-SETTLED = ("exported", "duplicate", "failed")
-
-
-def connect(app, emulator_urls) -> tuple[str, ControlClient]:
-    control = ControlClient(emulator_urls["instance"])
-    org_id = control.org_id("Lemontaps Demo")
-    control.reset_org(org_id)  # each test starts from the seeded org (and its tokens die)
-    control.clear_faults(org_id)
-    control.update_app("3MVG9LemontapsDemoClientId", rotate_refresh_tokens=False)
-    client = app.test_client()
-    assert login(client, "admin@acme.test").status_code == 302
-    started = client.post("/integrations/salesforce/authorize", data={"environment": "production"})
-    with requests.Session() as browser:
-        back = browser_login(browser, started.headers["Location"])
-    assert back.startswith(app.config["BASE_URL"] + CALLBACK_PATH)
-    assert (
-        b"Connected to Salesforce org" in client.get(back.removeprefix(app.config["BASE_URL"])).data
-    )
-    assert db.session.scalar(sa.select(SalesforceConnection.org_id)) == org_id
-    db.session.rollback()
-    control.reset_api_calls(org_id)
-    return org_id, control
 
 
 def make_data_set(app, account, org_id, control, size: int) -> dict[int, str]:
@@ -96,34 +72,6 @@ def make_data_set(app, account, org_id, control, size: int) -> dict[int, str]:
     return expected
 
 
-def start_push(app, contact_ids=None, client=None) -> None:
-    """Push the ticked contacts, or (no ids) "all matching" the empty filter."""
-    if client is None:
-        client = app.test_client()
-        login(client, "admin@acme.test")
-    form = {"contact_ids": contact_ids} if contact_ids else {"all": "1"}
-    response = client.post("/exports/push", data=form)
-    # A real request ends its transaction at teardown; the tests' shared app context does not.
-    db.session.rollback()
-    assert response.status_code == 302 and "push=" in response.headers["Location"]
-
-
-def states(contact_ids) -> dict[int, str]:
-    db.session.expire_all()
-    rows = db.session.execute(
-        sa.select(ContactExport.contact_id, ContactExport.state).where(
-            ContactExport.contact_id.in_(contact_ids)
-        )
-    ).all()
-    db.session.rollback()  # SQLite: hold no lock while the workers write
-    return dict(rows)
-
-
-def all_settled(contact_ids):
-    current = states(contact_ids)
-    return current if all(current.get(c) in SETTLED for c in contact_ids) else None
-
-
 def _mid_push(contact_ids) -> bool:
     current = set(states(contact_ids).values())
     return "exported" in current and "pushing" in current
@@ -156,18 +104,13 @@ def assert_outcomes(expected: dict[int, str], org_id: str, control: ControlClien
     assert stuck == 0
 
 
-@pytest.fixture
-def acme(app):
-    return make_account(app, "Acme AG", "admin@acme.test")
-
-
-def test_manual_push_of_1000_contacts_on_two_workers(app, acme, workers, smtp, emulator_urls):
-    org_id, control = connect(app, emulator_urls)
+def test_manual_push_of_1000_contacts_on_two_workers(app, auth, acme, workers, smtp, emulator_urls):
+    org_id, control = connect(auth, emulator_urls)
     expected = make_data_set(app, acme, org_id, control, 1000)
     control.reset_api_calls(org_id)
     smtp.messages.clear()
     workers.start(2)
-    start_push(app)
+    start_push(auth)
     wait_until(lambda: all_settled(list(expected)), 240, "the push to settle", every=1)
     assert_outcomes(expected, org_id, control)
     assert control.api_calls(org_id)["total"] <= 12
@@ -179,15 +122,15 @@ def test_manual_push_of_1000_contacts_on_two_workers(app, acme, workers, smtp, e
 
 
 def test_a_killed_worker_and_a_redis_restart_lose_nothing(
-    app, acme, workers, smtp, emulator_urls, redis_server
+    app, auth, acme, workers, smtp, emulator_urls, redis_server
 ):
-    org_id, control = connect(app, emulator_urls)
+    org_id, control = connect(auth, emulator_urls)
     expected = make_data_set(app, acme, org_id, control, 1000)
     # Slow creates, so the kill lands mid-push.
     control.add_fault(org_id, kind="latency", ms=3000, path="/services/data/*/composite/sobjects*")
     smtp.messages.clear()
     started = workers.start(2)
-    start_push(app)
+    start_push(auth)
     wait_until(lambda: _mid_push(list(expected)), 120, "exports under way")
     for worker in started:  # SIGKILL mid-job: its contacts stay "pushing" in the database
         workers.kill(worker)
@@ -203,9 +146,9 @@ def test_a_killed_worker_and_a_redis_restart_lose_nothing(
 
 
 def test_two_pushes_sharing_an_email_on_two_workers_make_one_record(
-    app, acme, workers, emulator_urls
+    auth, acme, workers, emulator_urls
 ):
-    org_id, control = connect(app, emulator_urls)
+    org_id, control = connect(auth, emulator_urls)
     first = contact_service.create_contact(
         acme.id,
         acme.users[0],
@@ -219,8 +162,8 @@ def test_two_pushes_sharing_an_email_on_two_workers_make_one_record(
     db.session.commit()
     control.add_fault(org_id, kind="latency", ms=800, path="/services/data/*/composite/*")
     workers.start(2)
-    start_push(app, [first.id])
-    start_push(app, [second.id])
+    start_push(auth, [first.id])
+    start_push(auth, [second.id])
     wait_until(lambda: all_settled([first.id, second.id]), 120, "both pushes", every=0.5)
     assert sorted(states([first.id, second.id]).values()) == ["duplicate", "exported"]
     twins = [
@@ -231,9 +174,9 @@ def test_two_pushes_sharing_an_email_on_two_workers_make_one_record(
     assert len(twins) == 1
 
 
-def test_a_burst_with_an_expired_token_makes_one_refresh(app, acme, workers, emulator_urls):
+def test_a_burst_with_an_expired_token_makes_one_refresh(app, auth, acme, workers, emulator_urls):
     """Rotation on: two workers must not both refresh (reuse would revoke the family)."""
-    org_id, control = connect(app, emulator_urls)
+    org_id, control = connect(auth, emulator_urls)
     control.update_app("3MVG9LemontapsDemoClientId", rotate_refresh_tokens=True)
     connection = db.session.scalar(sa.select(SalesforceConnection))
     connection.access_token_enc = app.extensions["salesforce"].cipher.encrypt(
@@ -249,10 +192,9 @@ def test_a_burst_with_an_expired_token_makes_one_refresh(app, acme, workers, emu
         ids.append(contact.id)
     db.session.commit()
     workers.start(2)
-    client = app.test_client()  # one log-in: twelve would hit the login rate limit
-    login(client, "admin@acme.test")
+    client = auth.client("admin@acme.test")  # one log-in: twelve would hit the rate limit
     for contact_id in ids:
-        start_push(app, [contact_id], client)
+        start_push(auth, [contact_id], client)
     wait_until(lambda: all_settled(ids), 120, "the burst", every=0.5)
     assert set(states(ids).values()) == {"exported"}
     assert _issued(control, org_id) == issued_before + 1  # exactly one token call

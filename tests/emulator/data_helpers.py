@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from salesforce_emulator import create_emulator_app, org_tools, orgs
+from salesforce_emulator import org_tools, orgs
 from salesforce_emulator.state import emulator_state
 
 REPO = Path(__file__).resolve().parents[2]
@@ -176,42 +174,3 @@ def new_org(
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     return OrgClient(app, org["id"], response.json["access_token"], users, client_id)
-
-
-@pytest.fixture
-def emulator_app():
-    app = create_emulator_app(seed_demo=False)
-    yield app
-    emulator_state(app).close()
-
-
-@pytest.fixture
-def org(emulator_app) -> OrgClient:
-    return new_org(
-        emulator_app,
-        customization={
-            "custom_fields": {
-                "Lead": [
-                    {
-                        "name": "Lemontaps_Id__c",
-                        "type": "string",
-                        "length": 64,
-                        "externalId": True,
-                        "unique": True,
-                        "label": "Lemontaps Id",
-                    }
-                ],
-                "Contact": [
-                    {
-                        "name": "Lemontaps_Id__c",
-                        "type": "string",
-                        "length": 64,
-                        "externalId": True,
-                        "unique": True,
-                        "label": "Lemontaps Id",
-                    }
-                ],
-            },
-            "picklist_additions": {"Lead": {"LeadSource": ["Lemontaps"]}},
-        },
-    )

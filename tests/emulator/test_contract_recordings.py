@@ -15,7 +15,7 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from data_helpers import emulator_app, mappings_dir, new_org  # noqa: F401
+from data_helpers import mappings_dir, new_org
 
 RECORDED = [
     "composite-graph-create-tree",

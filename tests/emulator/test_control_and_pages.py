@@ -2,7 +2,7 @@
 
 import pytest
 import requests
-from conftest import connect, userinfo
+from oauth_helpers import connect, userinfo
 
 from salesforce_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, ids
 from salesforce_emulator.cli import describe

@@ -6,8 +6,6 @@ import threading
 import time
 from urllib.parse import urlencode
 
-from data_helpers import emulator_app, org  # noqa: F401
-
 from salesforce_emulator import faults
 
 LEAD = {"LastName": "Smith", "Company": "Acme"}

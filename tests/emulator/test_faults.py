@@ -4,8 +4,8 @@ import time
 
 import pytest
 import requests
-from conftest import ADMIN, PASSWORD, connect, refresh, userinfo
 from flask import jsonify, request
+from oauth_helpers import ADMIN, PASSWORD, connect, refresh, userinfo
 
 from salesforce_emulator import (
     DEMO_CLIENT_ID,

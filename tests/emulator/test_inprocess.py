@@ -1,6 +1,6 @@
 """The requests adapter: the whole OAuth flow (cookies, redirects) without sockets."""
 
-from conftest import (
+from oauth_helpers import (
     authorize_url,
     callback_params,
     connect,

@@ -4,7 +4,7 @@ import base64
 import hashlib
 import hmac
 
-from conftest import (
+from oauth_helpers import (
     ADMIN,
     CALLBACK,
     PASSWORD,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from data_helpers import emulator_app, org  # noqa: F401
-
 LEAD = {"LastName": "Smith", "Company": "Acme"}
 
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from conftest import connect, userinfo
+from oauth_helpers import connect, userinfo
 
 from salesforce_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, create_emulator_app
 from salesforce_emulator.control import ControlClient

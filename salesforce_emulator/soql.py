@@ -236,6 +236,8 @@ class FieldPath:
     field_name: str  # canonical
     field_type: str
     text: str  # as written in the query
+    filterable: bool = True  # the describe's flags: WHERE / ORDER BY refuse the field if false
+    sortable: bool = True
 
     @property
     def canonical(self) -> str:
@@ -560,7 +562,15 @@ class _Parser:
         return tuple(items)
 
     def parse_order_item(self) -> OrderItem:
-        path = self.resolve_path(self.expect("IDENT"))
+        token = self.expect("IDENT")
+        path = self.resolve_path(token)
+        if not path.sortable:
+            # The describe's "sortable" flag (SOAP API Developer Guide, Field); wording [U].
+            raise self.error_at(
+                token.offset,
+                f"field '{path.field_name}' can not be sorted in a query call",
+                "INVALID_FIELD",
+            )
         descending = False
         if self.current.is_keyword("ASC", "DESC"):
             descending = self.advance().text.upper() == "DESC"
@@ -606,6 +616,13 @@ class _Parser:
             raise self.unexpected()
         self.advance()
         path = self.resolve_path(field_token)
+        if not path.filterable:
+            # The describe's "filterable" flag (SOAP API Developer Guide, Field); wording [U].
+            raise self.error_at(
+                field_token.offset,
+                f"field '{path.field_name}' can not be filtered in query call",
+                "INVALID_FIELD",
+            )
         if self.current.kind == "OP":
             operator = self.advance().text
             operator = "!=" if operator == "<>" else operator
@@ -743,7 +760,13 @@ class _Parser:
                 "INVALID_FIELD",
             )
         return FieldPath(
-            tuple(hops), tuple(reference_fields), entry["name"], entry["type"], token.text
+            tuple(hops),
+            tuple(reference_fields),
+            entry["name"],
+            entry["type"],
+            token.text,
+            bool(entry.get("filterable", True)),
+            bool(entry.get("sortable", True)),
         )
 
 

@@ -246,3 +246,77 @@ def test_parent_set_by_its_external_id(emulator_app):  # noqa: F811
     assert missing.status_code == 400
     assert missing.json[0]["errorCode"] == "INVALID_FIELD"
     assert "A-9" in missing.json[0]["message"]
+
+
+# ---- 6. aggregates and semi-joins --------------------------------------------------------------
+
+
+def test_count_and_count_of_a_field(org):  # noqa: F811
+    """SOQL and SOSL Reference, "COUNT() and COUNT(fieldName)": COUNT() answers totalSize and
+    no records; COUNT(field) answers one AggregateResult with expr0 (non-null values only)."""
+    org.post(org.data("sobjects/Lead"), {**LEAD, "Email": "anna@example.com"})
+    org.post(org.data("sobjects/Lead"), {**LEAD, "LastName": "Özdemir"})
+    org.post(org.data("sobjects/Lead"), {"LastName": "Other", "Company": "Elsewhere"})
+    count = q(org, "SELECT COUNT() FROM Lead WHERE Company = 'Bäckerei O\\'Brien'")
+    assert count.json == {"totalSize": 2, "done": True, "records": []}
+    by_field = q(org, "SELECT COUNT(Id) FROM Lead")
+    assert by_field.status_code == 200, by_field.json
+    assert by_field.json["totalSize"] == 1
+    assert by_field.json["records"] == [{"attributes": {"type": "AggregateResult"}, "expr0": 3}]
+    emails = q(org, "SELECT COUNT(Email), COUNT(Id) total FROM Lead").json["records"][0]
+    assert (emails["expr0"], emails["total"]) == (1, 3)
+    mixed = q(org, "SELECT LastName, COUNT(Id) FROM Lead")
+    assert mixed.status_code == 400 and mixed.json[0]["errorCode"] == "MALFORMED_QUERY"
+
+
+def test_semi_join_and_anti_join_on_campaign_members(org):  # noqa: F811
+    """SOQL and SOSL Reference, "Semi-Joins with IN and Anti-Joins with NOT IN"."""
+    campaign = org.post(org.data("sobjects/Campaign"), {"Name": "Messe Köln 2026"}).json["id"]
+    member = org.post(org.data("sobjects/Lead"), {**LEAD, "LastName": "Member"}).json["id"]
+    outsider = org.post(org.data("sobjects/Lead"), {**LEAD, "LastName": "Outsider"}).json["id"]
+    added = org.post(
+        org.data("sobjects/CampaignMember"), {"CampaignId": campaign, "LeadId": member}
+    )
+    assert added.status_code == 201, added.json
+    inside = q(
+        org,
+        "SELECT Id FROM Lead WHERE Id IN "
+        f"(SELECT LeadId FROM CampaignMember WHERE CampaignId = '{campaign}')",
+    )
+    assert inside.status_code == 200, inside.json
+    assert [r["Id"] for r in inside.json["records"]] == [member]
+    outside = q(org, "SELECT Id FROM Lead WHERE Id NOT IN (SELECT LeadId FROM CampaignMember)")
+    assert [r["Id"] for r in outside.json["records"]] == [outsider]
+    not_ids = q(org, "SELECT Id FROM Lead WHERE LastName IN (SELECT LeadId FROM CampaignMember)")
+    assert not_ids.status_code == 400
+
+
+# ---- 5. polymorphic Owner ----------------------------------------------------------------------
+
+
+def test_polymorphic_owner_resolves_to_the_name_object(org):  # noqa: F811
+    """SOQL and SOSL Reference, "Understanding Relationship Fields and Polymorphic Fields":
+    Lead.Owner may be a User or a queue, so Owner.* reaches only the Name object's fields."""
+    queue = org_tools.add_queue(org.store, org.org_id, "Messe-Leads")
+    org.post(org.data("sobjects/Lead"), {**LEAD, "LastName": "Mine"})
+    queued = org.post(
+        org.data("sobjects/Lead"), {**LEAD, "LastName": "Queued", "OwnerId": queue}
+    ).json["id"]
+    response = q(
+        org, "SELECT LastName, Owner.Name, Owner.Username, Owner.Type FROM Lead ORDER BY LastName"
+    )
+    assert response.status_code == 200, response.json
+    owners = {r["LastName"]: r["Owner"] for r in response.json["records"]}
+    assert owners["Mine"]["attributes"]["type"] == "Name"
+    assert owners["Mine"]["attributes"]["url"].endswith(f"/sobjects/User/{org.users['admin']}")
+    assert (owners["Mine"]["Name"], owners["Mine"]["Type"]) == ("Ada Admin", "User")
+    assert owners["Mine"]["Username"] == "admin@dataorg.test"
+    assert (owners["Queued"]["Name"], owners["Queued"]["Type"]) == ("Messe-Leads", "Queue")
+    assert owners["Queued"]["attributes"]["url"].endswith(f"/sobjects/Group/{queue}")
+    users_only = q(org, "SELECT Owner.TimeZoneSidKey FROM Lead")
+    assert users_only.status_code == 400
+    assert users_only.json[0]["errorCode"] == "INVALID_FIELD"
+    filtered = q(org, "SELECT Id FROM Lead WHERE Owner.Type = 'Queue'")
+    assert [r["Id"] for r in filtered.json["records"]] == [queued]
+    # Contact.Owner is always a User: User fields stay reachable there.
+    assert q(org, "SELECT Owner.TimeZoneSidKey FROM Contact").status_code == 200

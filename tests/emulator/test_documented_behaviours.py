@@ -320,3 +320,28 @@ def test_polymorphic_owner_resolves_to_the_name_object(org):  # noqa: F811
     assert [r["Id"] for r in filtered.json["records"]] == [queued]
     # Contact.Owner is always a User: User fields stay reachable there.
     assert q(org, "SELECT Owner.TimeZoneSidKey FROM Contact").status_code == 200
+
+
+# ---- 8. wording --------------------------------------------------------------------------------
+
+
+def test_a_broken_body_answers_json_parser_error_without_pythons_text(org):  # noqa: F811
+    """REST API Developer Guide, "Status Codes and Error Responses": a body that cannot be
+    parsed is a 400; the emulator's message names the character and where it is, and never
+    carries Python's own exception text."""
+    response = org.request(
+        "POST",
+        org.data("sobjects/Lead"),
+        raw=b'{"LastName": "M\xc3\xbcller",, }',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    [error] = response.json
+    assert error["errorCode"] == "JSON_PARSER_ERROR"
+    assert error["message"].startswith("Unexpected character (',' (code 44))")
+    assert "[line:1, column:" in error["message"]
+    for python_words in ("Expecting", "(char ", "delimiter"):
+        assert python_words not in error["message"]
+    not_utf8 = org.request("POST", org.data("sobjects/Lead"), raw=b'{"LastName": "\xff"}')
+    assert not_utf8.status_code == 400 and "codec" not in not_utf8.json[0]["message"]
+    assert org.records("Lead") == []

@@ -296,21 +296,16 @@ class DataSession:
         ]
         if not unique:
             return
-        others = [
-            r
-            for r in self.store.list_records_in(self.conn, self.org_id, schema.name)
-            if r["Id"] != own_id
-        ]
         for entry in unique:
             wanted = same_value_key(entry, values[entry["name"]])
-            for other in others:
-                stored = other.get(entry["name"])
-                if stored is not None and same_value_key(entry, stored) == wanted:
+            stored = self.store.field_values_in(self.conn, self.org_id, schema.name, entry["name"])
+            for other_id, value in stored:
+                if other_id != own_id and same_value_key(entry, value) == wanted:
                     raise ApiError(
                         400,
                         "DUPLICATE_VALUE",
                         f"duplicate value found: {entry['name']} duplicates value on record "
-                        f"with id: {other['Id']}",
+                        f"with id: {other_id}",
                         [],
                     )
 
@@ -457,10 +452,11 @@ class DataSession:
             return entry, [found["Id"]] if found and not found["_deleted"] else []
         wanted = same_value_key(entry, value)
         matches = [
-            record["Id"]
-            for record in self.store.list_records_in(self.conn, self.org_id, schema.name)
-            if record.get(entry["name"]) is not None
-            and same_value_key(entry, record[entry["name"]]) == wanted
+            record_id
+            for record_id, stored in self.store.field_values_in(
+                self.conn, self.org_id, schema.name, entry["name"]
+            )
+            if same_value_key(entry, stored) == wanted
         ]
         return entry, matches
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 from . import rules
 from .api_errors import ALL_OR_NONE_ROLLED_BACK, ApiError, json_parser_error, not_found
 from .dispatch import Result, created, method_not_allowed, run
-from .sobjects import DataSession, Saved
+from .sobjects import DataSession, Saved, same_value_key, upsert_key_field
 
 MAX_COLLECTION_RECORDS = 200
 MAX_SUBREQUESTS = 25
@@ -178,8 +178,8 @@ def collection_save(session: DataSession, body: Any, operation: str) -> Result:
 
 def collection_upsert(session: DataSession, sobject: str, field_name: str, body: Any) -> Result:
     schema = session.schema(sobject)
-    entry = schema.field(field_name)
-    if entry is None or not (entry.get("externalId") or entry["name"] == "Id"):
+    entry = upsert_key_field(schema, field_name)
+    if entry is None:
         raise ApiError(
             404,
             "NOT_FOUND",
@@ -191,12 +191,21 @@ def collection_upsert(session: DataSession, sobject: str, field_name: str, body:
         session, [schema.name], "update"
     )
 
+    repeated = _repeated_keys(records, entry)
+
     def work() -> list[dict]:
         results = []
         for record in records:
             try:
                 if failure is not None:
                     raise failure
+                key = _key_of(record, entry)
+                if key is not None and same_value_key(entry, key) in repeated:
+                    # REST API Developer Guide, "Upsert Records Using sObject Collections":
+                    # a key given twice fails every record that carries it [D].
+                    raise ApiError(
+                        400, "DUPLICATE_VALUE", f"Duplicate external id specified: {key}", []
+                    )
                 sobject_type = _type_of(record)
                 if not sobject_type or sobject_type.lower() != schema.name.lower():
                     raise ApiError(400, "INVALID_TYPE", "Must send a concrete entity type.", [])
@@ -231,6 +240,25 @@ def collection_upsert(session: DataSession, sobject: str, field_name: str, body:
         return _finish(session, results, all_or_none, keep_ids=True)
 
     return Result(200, _in_savepoint(session, work))
+
+
+def _key_of(record: Any, entry: dict) -> Any:
+    if not isinstance(record, dict):
+        return None
+    value = next((v for k, v in record.items() if k.lower() == entry["name"].lower()), None)
+    return None if value in (None, "") else value
+
+
+def _repeated_keys(records: list, entry: dict) -> set[str]:
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for record in records:
+        key = _key_of(record, entry)
+        if key is None:
+            continue
+        normalized = same_value_key(entry, key)
+        (repeated if normalized in seen else seen).add(normalized)
+    return repeated
 
 
 def collection_delete(session: DataSession, args: dict[str, str]) -> Result:

@@ -133,9 +133,28 @@ def _json_body() -> tuple[Any, str | None]:
     if not raw.strip():
         return None, None
     try:
-        return json.loads(raw), None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"Unexpected character: {exc}"
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "Invalid UTF-8 start byte"  # [U] wording
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, json_error_message(text, exc)
+
+
+def json_error_message(text: str, exc: json.JSONDecodeError) -> str:
+    """Salesforce's (Jackson's) wording, never Python's: the character and where it is [S]."""
+    if exc.pos >= len(text):
+        return (
+            "Unexpected end-of-input: expected close marker for OBJECT "
+            f"at [line:{exc.lineno}, column:{exc.colno}]"
+        )
+    char = text[exc.pos]
+    return (
+        f"Unexpected character ('{char}' (code {ord(char)})): expected a valid value "
+        "(number, String, array, object, 'true', 'false' or 'null') "
+        f"at [line:{exc.lineno}, column:{exc.colno}]"
+    )
 
 
 def _oversized_head() -> Response | None:

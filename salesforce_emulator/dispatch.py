@@ -12,7 +12,7 @@ from typing import Any
 
 from . import ids
 from .api_errors import ApiError, not_found
-from .sobjects import DataSession, Saved
+from .sobjects import DataSession, Saved, upsert_key_field
 from .soql import SoqlError
 
 VERSION_RE = re.compile(r"^v(\d{2,3}\.\d)$")
@@ -166,6 +166,11 @@ def _sobjects(
         if method != "GET":
             raise method_not_allowed(method, "GET,HEAD")
         return Result(200, schema.describe_json(session.api_version, session.instance_url))
+    if len(rest) == 2 and rest[1].lower() == "id" and method == "POST":
+        # REST API Developer Guide, "Insert or Update (Upsert) a Record Using an External ID":
+        # POST with Id as the key field inserts a record and answers like an upsert [D].
+        saved = Saved(session.create(name, body), created=True)
+        return upserted(session, name, saved)
     if len(rest) == 2:
         record_id = rest[1]
         if method == "GET":
@@ -179,8 +184,8 @@ def _sobjects(
             return Result(204)
         raise method_not_allowed(method, "GET,HEAD,PATCH,DELETE")
     if len(rest) == 3:
-        entry = schema.field(rest[1])
-        if entry is not None and (entry.get("externalId") or entry["name"] == "Id"):
+        entry = upsert_key_field(schema, rest[1])
+        if entry is not None:
             return _by_external_id(session, method, name, entry["name"], rest[2], args, body)
         blob = schema.field(rest[2])
         if (
@@ -191,7 +196,7 @@ def _sobjects(
         ):
             data = session.blob(name, rest[1], blob["name"])
             return Result(200, raw=data, content_type="application/octetstream")
-        if entry is None and method == "PATCH":
+        if upsert_key_field(schema, rest[1]) is None and method == "PATCH":
             raise ApiError(
                 404,
                 "NOT_FOUND",

@@ -118,6 +118,7 @@ class DataSession:
             raise json_parser_error("Cannot deserialize instance of sObject from a non-object")
         if any(key.lower() == "id" for key in body):
             raise ApiError(400, "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
+        body = self.resolve_parent_keys(schema, body)
         values = rules.check_field_names(schema, body, "insert")
         values = rules.coerce_values(schema, values)
         record = self.defaults(schema)
@@ -131,12 +132,67 @@ class DataSession:
             rules.check_owner(self.conn, self.org_id, schema.name, record.get("OwnerId"))
         self.compute_names(schema, record)
         self.org_rules(schema, record, "insert")
+        self.check_unique(schema, record, None)
         record_id = self.store.next_id(self.conn, self.org["serial"], schema.key_prefix)
         if schema.describe.get("custom") and not record.get("Name"):
             record["Name"] = record_id  # custom objects store the Id as the missing Name
         record["CreatedById"] = record["LastModifiedById"] = self.user_id
         self.store.insert_record_in(self.conn, self.org_id, schema.name, record, record_id)
         return record_id
+
+    def resolve_parent_keys(self, schema: ObjectSchema, body: dict[str, Any]) -> dict[str, Any]:
+        """``"Account": {"Ext__c": "A-1"}`` → ``"AccountId": <that Account's id>``.
+
+        REST API Developer Guide, "Insert or Update (Upsert) a Record Using an External ID"
+        (relationship fields set by the parent's external id) [D]; error texts [U].
+        """
+        out: dict[str, Any] = {}
+        for key, value in body.items():
+            reference = schema.relationship(key) if isinstance(value, dict) else None
+            if reference is None or schema.field(key) is not None:
+                out[key] = value
+                continue
+            out[reference["name"]] = self.parent_by_key(reference, value)
+        return out
+
+    def parent_by_key(self, reference: dict[str, Any], value: dict[str, Any]) -> str:
+        keys = {k: v for k, v in value.items() if k != "attributes"}
+        declared = (
+            (value.get("attributes") or {}).get("type")
+            if isinstance(value.get("attributes"), dict)
+            else None
+        )
+        targets = reference.get("referenceTo") or []
+        target = declared or (targets[0] if len(targets) == 1 else None)
+        target_schema = self.catalog.schema(target) if target else None
+        if target_schema is None or len(keys) != 1:
+            raise ApiError(
+                400,
+                "INVALID_FIELD",
+                f"A foreign key reference on {reference['relationshipName']} must name exactly "
+                "one external id field of the parent",
+                [reference["name"]],
+            )
+        ((field_name, key),) = keys.items()
+        entry = target_schema.field(field_name)
+        if entry is None or not (entry.get("externalId") or entry.get("idLookup")):
+            raise ApiError(
+                400,
+                "INVALID_FIELD",
+                f"Provided external ID field does not exist or is not accessible: {field_name}",
+                [reference["name"]],
+            )
+        _, matches = self.find_by_external_id(target_schema, entry["name"], key)
+        if len(matches) != 1:
+            found = "not found" if not matches else "matches more than one record"
+            raise ApiError(
+                400,
+                "INVALID_FIELD",
+                f"Foreign key external ID: {key} {found} for field {entry['name']} in entity "
+                f"{target_schema.name}",
+                [],
+            )
+        return matches[0]
 
     def defaults(self, schema: ObjectSchema) -> dict[str, Any]:
         record: dict[str, Any] = {}
@@ -161,7 +217,8 @@ class DataSession:
         return record
 
     def assign_owner(self, schema: ObjectSchema, record: dict[str, Any]) -> None:
-        """An active Lead assignment rule sets the owner unless Sforce-Auto-Assign is FALSE."""
+        """An active Lead assignment rule sets the owner (on create and on update) unless
+        Sforce-Auto-Assign is FALSE."""
         rule = self.customization.get("lead_assignment_rule") or {}
         if schema.name != "Lead" or not rule.get("active") or not rule.get("owner_id"):
             return
@@ -224,6 +281,34 @@ class DataSession:
         if duplicate is not None:
             raise duplicate
 
+    def check_unique(
+        self, schema: ObjectSchema, values: dict[str, Any], own_id: str | None
+    ) -> None:
+        """Unique fields refuse a value another live record of the object holds.
+
+        Documented (SOAP API Developer Guide, "StatusCode": DUPLICATE_VALUE; Field "unique"
+        property); the message shape is salesforce-api.md §4.2 [S], ``fields`` empty [U].
+        """
+        unique = [
+            entry
+            for entry in schema.fields
+            if entry.get("unique") and entry["name"] != "Id" and values.get(entry["name"])
+        ]
+        if not unique:
+            return
+        for entry in unique:
+            wanted = same_value_key(entry, values[entry["name"]])
+            stored = self.store.field_values_in(self.conn, self.org_id, schema.name, entry["name"])
+            for other_id, value in stored:
+                if other_id != own_id and same_value_key(entry, value) == wanted:
+                    raise ApiError(
+                        400,
+                        "DUPLICATE_VALUE",
+                        f"duplicate value found: {entry['name']} duplicates value on record "
+                        f"with id: {other_id}",
+                        [],
+                    )
+
     # ---- update / delete ----------------------------------------------------------------------
 
     def update(self, sobject: str, record_id: str, body: Any) -> str:
@@ -231,6 +316,7 @@ class DataSession:
         if not isinstance(body, dict):
             raise json_parser_error("Cannot deserialize instance of sObject from a non-object")
         body = {k: v for k, v in body.items() if k.lower() != "id"}
+        body = self.resolve_parent_keys(schema, body)
         # Field names are checked before the id (recorded: a bad id with a bad field →
         # INVALID_FIELD).
         values = rules.check_field_names(schema, body, "update")
@@ -251,10 +337,14 @@ class DataSession:
             )
         current = {k: v for k, v in existing.items() if not k.startswith("_")}
         merged = rules.apply_state_country(schema, {**current, **values}, current)
+        # REST API Developer Guide, "Assignment Rule Header": Sforce-Auto-Assign applies to
+        # creates and updates and defaults to TRUE [D].
+        self.assign_owner(schema, merged)
         if "OwnerId" in values:
             rules.check_owner(self.conn, self.org_id, schema.name, merged.get("OwnerId"))
         self.compute_names(schema, merged)
         self.org_rules(schema, merged, "update")
+        self.check_unique(schema, {k: merged.get(k) for k in values}, existing["Id"])
         changes = {k: v for k, v in merged.items() if current.get(k) != v or k in values}
         changes["LastModifiedById"] = self.user_id
         self.store.update_record_in(self.conn, self.org_id, existing["Id"], changes)
@@ -347,8 +437,8 @@ class DataSession:
     def find_by_external_id(
         self, schema: ObjectSchema, field_name: str, value: Any
     ) -> tuple[dict, list[str]]:
-        entry = schema.field(field_name)
-        if entry is None or not (entry.get("externalId") or entry["name"] == "Id"):
+        entry = upsert_key_field(schema, field_name)
+        if entry is None:
             raise ApiError(
                 404,
                 "NOT_FOUND",
@@ -360,15 +450,14 @@ class DataSession:
                 raise malformed_id(str(value))
             found = self.store.get_record_in(self.conn, self.org_id, ids.to_18(str(value)))
             return entry, [found["Id"]] if found and not found["_deleted"] else []
-        wanted = str(value) if entry.get("caseSensitive") else str(value).lower()
-        matches = []
-        for record in self.store.list_records_in(self.conn, self.org_id, schema.name):
-            stored = record.get(entry["name"])
-            if stored is None:
-                continue
-            stored = str(stored) if entry.get("caseSensitive") else str(stored).lower()
-            if stored == wanted:
-                matches.append(record["Id"])
+        wanted = same_value_key(entry, value)
+        matches = [
+            record_id
+            for record_id, stored in self.store.field_values_in(
+                self.conn, self.org_id, schema.name, entry["name"]
+            )
+            if same_value_key(entry, stored) == wanted
+        ]
         return entry, matches
 
     def upsert(self, sobject: str, field_name: str, value: str, body: Any) -> Saved | list[str]:
@@ -477,6 +566,25 @@ class DataSession:
             page["nextRecordsUrl"] = self.locator_url(locator, following)
         page["records"] = records
         return page
+
+
+def upsert_key_field(schema: ObjectSchema, field_name: str) -> dict[str, Any] | None:
+    """A field an upsert may match on: Id, an external id, or any idLookup field (e.g. Email).
+
+    REST API Developer Guide, "Insert or Update (Upsert) a Record Using an External ID": the
+    key is "an external ID field or a field with the idLookup property" [D].
+    """
+    entry = schema.field(field_name)
+    if entry is None:
+        return None
+    if entry["name"] == "Id" or entry.get("externalId") or entry.get("idLookup"):
+        return entry
+    return None
+
+
+def same_value_key(entry: dict[str, Any], value: Any) -> str:
+    """How Salesforce compares values of a unique / external-id field (case per caseSensitive)."""
+    return str(value) if entry.get("caseSensitive") else str(value).lower()
 
 
 def now_stamp(store: Store) -> str:

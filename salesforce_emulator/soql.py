@@ -236,6 +236,8 @@ class FieldPath:
     field_name: str  # canonical
     field_type: str
     text: str  # as written in the query
+    filterable: bool = True  # the describe's flags: WHERE / ORDER BY refuse the field if false
+    sortable: bool = True
 
     @property
     def canonical(self) -> str:
@@ -256,6 +258,7 @@ class Comparison:
     operator: str  # =, !=, <, <=, >, >=, IN, NOT IN, LIKE
     values: tuple[Literal, ...]
     like_pattern: re.Pattern | None = None
+    subquery: Query | None = None  # semi-join / anti-join: IN (SELECT LeadId FROM ...)
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,8 @@ class Query:
     offset: int = 0
     soql: str = ""
     children: tuple[ChildQuery, ...] = ()
+    # COUNT(field) [alias] items: the query answers one AggregateResult row.
+    aggregates: tuple[tuple[FieldPath, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -299,6 +304,12 @@ class ChildQuery:
     relationship_name: str  # canonical, the key in the result ("Contacts")
     field: str  # the child's reference field ("AccountId")
     query: Query
+
+
+@dataclass(frozen=True)
+class _Aggregate:
+    field_token: Token  # the field inside COUNT(...)
+    alias: str | None
 
 
 @dataclass(frozen=True)
@@ -419,8 +430,20 @@ class _Parser:
             )
         self.object_schema = object_schema
         plain_tokens = [t for t in select_tokens if isinstance(t, Token)]
+        aggregate_items = [t for t in select_tokens if isinstance(t, _Aggregate)]
+        if aggregate_items and plain_tokens:
+            # Without GROUP BY (not supported here) plain fields cannot join aggregates.
+            raise self.error_at(
+                plain_tokens[0].offset,
+                f"Field must be grouped or aggregated: {plain_tokens[0].text}",
+                "MALFORMED_QUERY",
+            )
         fields = tuple(self.resolve_path(token) for token in plain_tokens)
         self.reject_duplicates(fields, plain_tokens)
+        aggregates = []
+        for item in aggregate_items:
+            alias = item.alias or f"expr{sum(1 for _, a in aggregates if a.startswith('expr'))}"
+            aggregates.append((self.resolve_path(item.field_token), alias))
         children = tuple(
             self.parse_child_query(item.position)
             for item in select_tokens
@@ -449,6 +472,7 @@ class _Parser:
             offset or 0,
             self.soql,
             children,
+            tuple(aggregates),
         )
 
     def parse_child_query(self, position: int) -> ChildQuery:
@@ -492,8 +516,12 @@ class _Parser:
         query = Query(child_schema.name, fields, False, where, order_by, limit)
         return ChildQuery(child["relationshipName"], child["field"], query)
 
-    def parse_select_list(self) -> tuple[list[Token | _SubqueryStart], bool]:
-        if self.current.is_keyword("COUNT") and self.tokens[self.position + 1].kind == "LPAREN":
+    def parse_select_list(self) -> tuple[list[Token | _SubqueryStart | _Aggregate], bool]:
+        if (
+            self.current.is_keyword("COUNT")
+            and self.tokens[self.position + 1].kind == "LPAREN"
+            and self.tokens[self.position + 2].kind == "RPAREN"
+        ):
             self.advance()
             self.advance()
             self.expect("RPAREN")
@@ -504,8 +532,22 @@ class _Parser:
             field_tokens.append(self.parse_select_item())
         return field_tokens, False
 
-    def parse_select_item(self, allow_subquery: bool = True) -> Token | _SubqueryStart:
+    def parse_select_item(self, allow_subquery: bool = True) -> Token | _SubqueryStart | _Aggregate:
         token = self.current
+        if (
+            allow_subquery
+            and token.is_keyword("COUNT")
+            and self.tokens[self.position + 1].kind == "LPAREN"
+        ):
+            # SOQL and SOSL Reference, "COUNT() and COUNT(fieldName)".
+            self.advance()
+            self.advance()
+            field_token = self.expect("IDENT")
+            self.expect("RPAREN")
+            alias = None
+            if self.current.kind == "IDENT" and self.current.text.upper() not in _CLAUSE_KEYWORDS:
+                alias = self.advance().text
+            return _Aggregate(field_token, alias)
         if (
             allow_subquery
             and token.kind == "LPAREN"
@@ -560,7 +602,15 @@ class _Parser:
         return tuple(items)
 
     def parse_order_item(self) -> OrderItem:
-        path = self.resolve_path(self.expect("IDENT"))
+        token = self.expect("IDENT")
+        path = self.resolve_path(token)
+        if not path.sortable:
+            # The describe's "sortable" flag (SOAP API Developer Guide, Field); wording [U].
+            raise self.error_at(
+                token.offset,
+                f"field '{path.field_name}' can not be sorted in a query call",
+                "INVALID_FIELD",
+            )
         descending = False
         if self.current.is_keyword("ASC", "DESC"):
             descending = self.advance().text.upper() == "DESC"
@@ -606,6 +656,13 @@ class _Parser:
             raise self.unexpected()
         self.advance()
         path = self.resolve_path(field_token)
+        if not path.filterable:
+            # The describe's "filterable" flag (SOAP API Developer Guide, Field); wording [U].
+            raise self.error_at(
+                field_token.offset,
+                f"field '{path.field_name}' can not be filtered in query call",
+                "INVALID_FIELD",
+            )
         if self.current.kind == "OP":
             operator = self.advance().text
             operator = "!=" if operator == "<>" else operator
@@ -619,11 +676,47 @@ class _Parser:
         ):
             operator = "NOT IN" if self.current.is_keyword("NOT") else "IN"
             self.position += 2 if operator == "NOT IN" else 1
+            if self.current.kind == "LPAREN" and self.tokens[self.position + 1].is_keyword(
+                "SELECT"
+            ):
+                return self.parse_semi_join(path, operator, field_token)
             comparison = Comparison(path, operator, self.parse_value_list())
         else:
             raise self.unexpected()
         self.check_value_types(comparison, field_token)
         return comparison
+
+    def parse_semi_join(self, path: FieldPath, operator: str, field_token: Token) -> Comparison:
+        """``Id IN (SELECT LeadId FROM CampaignMember WHERE ...)`` (SOQL and SOSL Reference,
+        "Semi-Joins with IN and Anti-Joins with NOT IN"): both sides are ids or references."""
+        self.expect("LPAREN")
+        self.expect_keyword("SELECT")
+        select_token = self.expect("IDENT")
+        self.expect_keyword("FROM")
+        object_token = self.expect("IDENT")
+        inner_schema = self.lookup(object_token.text)
+        if inner_schema is None:
+            raise self.error_at(
+                object_token.offset, _UNKNOWN_OBJECT.format(name=object_token.text), "INVALID_TYPE"
+            )
+        outer_schema, self.object_schema = self.object_schema, inner_schema
+        inner_path = self.resolve_path(select_token)
+        where = None
+        if self.current.is_keyword("WHERE"):
+            self.advance()
+            where = self.parse_condition()
+        self.expect("RPAREN")
+        self.object_schema = outer_schema
+        for side, token in ((path, field_token), (inner_path, select_token)):
+            if side.field_type not in _ID_TYPES:
+                # [U] wording: the reference says only that both fields must be ids.
+                raise self.error_at(
+                    token.offset,
+                    "semi join sub-selects are only allowed on fields of type id or reference",
+                    "INVALID_FIELD",
+                )
+        inner = Query(inner_schema.name, (inner_path,), False, where)
+        return Comparison(path, operator, (), subquery=inner)
 
     def parse_like(self, path: FieldPath, field_token: Token) -> Comparison:
         token = self.current
@@ -743,7 +836,13 @@ class _Parser:
                 "INVALID_FIELD",
             )
         return FieldPath(
-            tuple(hops), tuple(reference_fields), entry["name"], entry["type"], token.text
+            tuple(hops),
+            tuple(reference_fields),
+            entry["name"],
+            entry["type"],
+            token.text,
+            bool(entry.get("filterable", True)),
+            bool(entry.get("sortable", True)),
         )
 
 
@@ -766,10 +865,66 @@ def _expected_literal(field_type: str) -> tuple[set[str], str] | None:
 
 
 def _first_known(object_names: Sequence[str], lookup) -> SchemaLike | None:
-    # Polymorphic references (Lead.Owner → Group|User) resolve to User first:
-    # the fields the product reads (Email, Name) exist there.
-    ordered = sorted(object_names, key=lambda name: name != "User")
-    return next((s for s in map(lookup, ordered) if s is not None), None)
+    # A polymorphic reference (Lead.Owner → Group|User) resolves to the Name object (SOQL and
+    # SOSL Reference, "Understanding Relationship Fields and Polymorphic Fields"): only the
+    # fields every owner kind shares, e.g. Owner.Name, Owner.Username, Owner.Type.
+    if len(object_names) > 1:
+        known = [name for name in object_names if lookup(name) is not None]
+        return NAME_OBJECT if known else None
+    return next((s for s in map(lookup, object_names) if s is not None), None)
+
+
+class _NameObject:
+    """The Name object's fields (SOAP API Developer Guide / Object Reference, "Name")."""
+
+    name = "Name"
+    FIELDS = (
+        ("Id", "id"),
+        ("Alias", "string"),
+        ("CommunityNickname", "string"),
+        ("Email", "email"),
+        ("FirstName", "string"),
+        ("IsActive", "boolean"),
+        ("LastName", "string"),
+        ("LastReferencedDate", "datetime"),
+        ("LastViewedDate", "datetime"),
+        ("MediumPhotoUrl", "url"),
+        ("Name", "string"),
+        ("NameOrAlias", "string"),
+        ("Phone", "phone"),
+        ("ProfileId", "reference"),
+        ("RecordTypeId", "reference"),
+        ("SmallPhotoUrl", "url"),
+        ("Title", "string"),
+        ("Type", "picklist"),
+        ("UserRoleId", "reference"),
+        ("Username", "string"),
+    )
+
+    def __init__(self) -> None:
+        self._fields = {
+            name.lower(): {"name": name, "type": field_type} for name, field_type in self.FIELDS
+        }
+
+    def field(self, name: str) -> dict | None:
+        return self._fields.get(name.lower())
+
+    def relationship(self, relationship_name: str) -> dict | None:
+        return None
+
+
+NAME_OBJECT = _NameObject()
+
+
+def _is_polymorphic(targets: Sequence[str]) -> bool:
+    return len(targets) > 1
+
+
+def _name_value(parent_type: str | None, parent: dict, field_name: str) -> Any:
+    """A Name field of a polymorphic parent: Type says which kind of owner it is."""
+    if field_name == "Type":
+        return "User" if parent_type == "User" else parent.get("Type") or "Queue"
+    return parent.get(field_name)
 
 
 def _parse_date(text: str) -> dt.date:
@@ -824,6 +979,21 @@ class _Evaluator:
     now: dt.datetime
     _parent_cache: dict = field(default_factory=dict)
     source: Callable[[str], Iterable[dict]] | None = None
+    _semi_join_cache: dict = field(default_factory=dict)
+
+    def semi_join_values(self, query: Query) -> set[str]:
+        """The (15-character) ids a semi-join's subquery selects, computed once per query."""
+        key = id(query)
+        if key not in self._semi_join_cache:
+            inner = _Evaluator(query, self.lookup_record, self.now, source=self.source)
+            selected = set()
+            for record in self.source(query.object_name) if self.source else ():
+                if query.where is None or inner.matches(record, query.where):
+                    value = inner.value(record, query.fields[0])
+                    if value:
+                        selected.add(str(value)[:15])
+            self._semi_join_cache[key] = selected
+        return self._semi_join_cache[key]
 
     def parent_chain(self, record: dict, path: FieldPath) -> tuple[dict | None, list]:
         """Walk the relationship hops; returns (final record, [(type, record) per hop])."""
@@ -852,10 +1022,13 @@ class _Evaluator:
         return self._parent_cache[key]
 
     def value(self, record: dict, path: FieldPath) -> Any:
-        holder, _ = self.parent_chain(record, path)
+        holder, chain = self.parent_chain(record, path)
         if holder is None:
             return None
-        value = holder.get(path.field_name)
+        if path.relationships and _is_polymorphic(path.relationships[-1][1]):
+            value = _name_value(chain[-1][0], holder, path.field_name)
+        else:
+            value = holder.get(path.field_name)
         # Salesforce checkboxes are never null: an unset one reads as false.
         return False if value is None and path.field_type == "boolean" else value
 
@@ -869,6 +1042,11 @@ class _Evaluator:
 
     def compare(self, stored: Any, comparison: Comparison) -> bool:
         operator, field_type = comparison.operator, comparison.path.field_type
+        if comparison.subquery is not None:
+            found = stored is not None and str(stored)[:15] in self.semi_join_values(
+                comparison.subquery
+            )
+            return found if operator == "IN" else not found
         if operator == "LIKE":
             return stored is not None and comparison.like_pattern.fullmatch(str(stored)) is not None
         if operator in ("IN", "NOT IN"):
@@ -1002,6 +1180,22 @@ def count(
     return len(_page(records, query))
 
 
+def aggregate(
+    query: Query,
+    records_by_type: RecordSource,
+    lookup_record: RecordLookup | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> list[dict]:
+    """COUNT(field) items: one AggregateResult row; COUNT(field) counts non-null values
+    (SOQL and SOSL Reference, "COUNT() and COUNT(fieldName)"), unaliased ones are expr0...."""
+    records, evaluator = _matching_records(query, records_by_type, lookup_record, now)
+    row: dict[str, Any] = {"attributes": {"type": "AggregateResult"}}
+    for path, alias in query.aggregates:
+        row[alias] = sum(1 for r in records if evaluator.value(r, path) is not None)
+    return [row]
+
+
 def _page(records: list[dict], query: Query) -> list[dict]:
     end = None if query.limit is None else query.offset + query.limit
     return records[query.offset : end]
@@ -1027,6 +1221,8 @@ def execute(
     del schema  # names and types were resolved by parse()
     if query.is_count:
         return []
+    if query.aggregates:
+        return aggregate(query, records_by_type, lookup_record, now=now)
     records, evaluator = _matching_records(query, records_by_type, lookup_record, now)
     version = api_version.lstrip("v")
     return [_shape(record, query, evaluator, version) for record in _page(records, query)]
@@ -1039,6 +1235,11 @@ def query_response(
     if query.is_count:
         total = count(query, records_by_type, options.get("lookup_record"), now=options.get("now"))
         return {"totalSize": total, "done": True, "records": []}
+    if query.aggregates:
+        rows = aggregate(
+            query, records_by_type, options.get("lookup_record"), now=options.get("now")
+        )
+        return {"totalSize": len(rows), "done": True, "records": rows}
     records = execute(query, records_by_type, schema, **options)
     return {"totalSize": len(records), "done": True, "records": records}
 
@@ -1060,7 +1261,7 @@ def _shape(record: dict, query: Query, evaluator: _Evaluator, version: str) -> d
             continue
         _, chain = evaluator.parent_chain(record, path)
         container = shaped
-        for (relationship, _), (parent_type, parent) in zip(
+        for (relationship, targets), (parent_type, parent) in zip(
             path.relationships, chain, strict=False
         ):
             if parent is None:
@@ -1069,11 +1270,17 @@ def _shape(record: dict, query: Query, evaluator: _Evaluator, version: str) -> d
                 break
             existing = container.get(relationship)
             if existing is None:
-                existing = {"attributes": _attributes(parent_type, parent.get("Id"), version)}
+                attributes = _attributes(parent_type, parent.get("Id"), version)
+                if _is_polymorphic(targets):
+                    attributes["type"] = "Name"  # the url still names the real object
+                existing = {"attributes": attributes}
                 container[relationship] = existing
             container = existing
         else:
-            container[path.field_name] = _output_value(parent, path, parent_type, version)
+            if _is_polymorphic(path.relationships[-1][1]):
+                container[path.field_name] = _name_value(parent_type, parent, path.field_name)
+            else:
+                container[path.field_name] = _output_value(parent, path, parent_type, version)
     for child in query.children:
         shaped[child.relationship_name] = _child_result(record, child, evaluator, version)
     return shaped

@@ -414,6 +414,21 @@ class Store:
         rows = conn.execute(sql + " ORDER BY rowid", params).fetchall()
         return [record_from_row(row) for row in rows]
 
+    @staticmethod
+    def field_values_in(
+        conn: sqlite3.Connection, org_id: str, sobject: str, field_name: str
+    ) -> list[tuple[str, Any]]:
+        """(id, value) of the live records of a type where the field is set; lets unique and
+        external-id look-ups skip decoding every record."""
+        path = '$."' + field_name.replace('"', "") + '"'
+        rows = conn.execute(
+            "SELECT id, json_extract(fields, ?) AS value FROM records WHERE org_id = ? "
+            "AND sobject = ? COLLATE NOCASE AND is_deleted = 0 "
+            "AND json_extract(fields, ?) IS NOT NULL ORDER BY rowid",
+            (path, org_id, sobject, path),
+        ).fetchall()
+        return [(row["id"], row["value"]) for row in rows]
+
     def update_record(self, org_id: str, record_id: str, changes: dict[str, Any]) -> dict:
         with self.transaction() as conn:
             return self.update_record_in(conn, org_id, record_id, changes)

@@ -129,25 +129,26 @@ def test_upsert_statuses(org):  # noqa: F811
     assert updated.status_code == 200 and updated.json["created"] is False
     old_api = org.patch(path.replace("v59.0", "v42.0"), {"Title": "CEO"})
     assert old_api.status_code == 204
-    org.fixture("Lead", {**LEAD, "Lemontaps_Id__c": "twice"})
-    org.fixture("Lead", {**LEAD, "Lemontaps_Id__c": "TWICE"})
-    several = org.patch(org.data("sobjects/Lead/Lemontaps_Id__c/twice"), LEAD)
+    # Several matches (300) need a key that is not unique: Email is an idLookup field.
+    org.fixture("Lead", {**LEAD, "Email": "twice@example.com"})
+    org.fixture("Lead", {**LEAD, "Email": "TWICE@example.com"})
+    several = org.patch(org.data("sobjects/Lead/Email/twice@example.com"), LEAD)
     assert several.status_code == 300 and len(several.json) == 2
     missing = org.patch(org.data("sobjects/Lead/Nope__c/x"), LEAD)
     assert missing.status_code == 404
 
 
 def test_collections_upsert_and_all_or_none(org):  # noqa: F811
-    upsert = org.patch(
-        org.data("composite/sobjects/Lead/Lemontaps_Id__c"),
-        {
-            "records": [
-                {"attributes": {"type": "Lead"}, "Lemontaps_Id__c": "u1", **LEAD},
-                {"attributes": {"type": "Lead"}, "Lemontaps_Id__c": "u1", "Title": "Again"},
-            ]
-        },
+    path = org.data("composite/sobjects/Lead/Lemontaps_Id__c")
+    first = org.patch(
+        path, {"records": [{"attributes": {"type": "Lead"}, "Lemontaps_Id__c": "u1", **LEAD}]}
     )
-    assert [r["created"] for r in upsert.json] == [True, False]
+    again = org.patch(
+        path,
+        {"records": [{"attributes": {"type": "Lead"}, "Lemontaps_Id__c": "U1", "Title": "Again"}]},
+    )
+    assert [first.json[0]["created"], again.json[0]["created"]] == [True, False]
+    assert again.json[0]["id"] == first.json[0]["id"]
     response = org.post(
         org.data("composite/sobjects"),
         {

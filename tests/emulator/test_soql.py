@@ -171,7 +171,8 @@ def test_parent_relationship_fields_nest_with_their_own_attributes():
         api_version="59.0",
     )
     assert records[0]["Owner"] == {
-        "attributes": {"type": "User", "url": f"/services/data/v59.0/sobjects/User/{OWNER_ID}"},
+        # Lead.Owner is polymorphic (User or queue): the parent is a Name, its url the User.
+        "attributes": {"type": "Name", "url": f"/services/data/v59.0/sobjects/User/{OWNER_ID}"},
         "Email": "owner@example.com",
         "Name": "Olga Owner",
     }
@@ -640,6 +641,8 @@ def test_unknown_relationship():
 def test_unknown_field_on_parent_names_the_parent_object():
     error = soql_error("SELECT Owner.Shoe FROM Lead")
     assert error.error_code == "INVALID_FIELD"
+    assert "No such column 'Shoe' on entity 'Name'." in error.message
+    error = soql_error("SELECT CreatedBy.Shoe FROM Lead")
     assert "No such column 'Shoe' on entity 'User'." in error.message
 
 

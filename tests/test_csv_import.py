@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-import time
 from datetime import date
 
 import pytest
@@ -310,7 +309,6 @@ class TestFileErrors:
         refused = upload(admin, header + rows + b"One;more@example.com\n")
         assert refused.status_code == 422
         assert "The file has more than 10,000 rows." in refused.get_data(as_text=True)
-        started = time.monotonic()
         preview_url = upload_ok(admin, header + rows)
         html = admin.get(preview_url).get_data(as_text=True)
         assert "10000 rows: 10000 valid, 0 with errors." in html
@@ -318,7 +316,6 @@ class TestFileErrors:
         assert admin.post(preview_url, data={}).status_code == 302
         assert db.session.scalar(sa.select(sa.func.count(Contact.id))) == csv_import.MAX_ROWS
         assert len(created_hook) == 1 and len(created_hook[0][1]) == csv_import.MAX_ROWS
-        assert time.monotonic() - started < 30
 
 
 class TestAccess:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from data_helpers import emulator_app, new_org, org  # noqa: F401
+from data_helpers import new_org
 
 from salesforce_emulator import org_tools
 

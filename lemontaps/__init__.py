@@ -81,7 +81,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_salesforce(app: Flask) -> None:
-    from lemontaps.integrations.setup import build_salesforce_setup
+    from lemontaps.services.salesforce_setup import build_salesforce_setup
 
     app.extensions["salesforce"] = build_salesforce_setup(app)
 

@@ -257,8 +257,9 @@ def filtered_page(
 ) -> FilteredPage:
     """One keyset page of the filtered contacts, their export cells and the filter counts.
 
-    Three queries whatever the account's size: the page (met_by joined), the cells of its
-    rows, and the capped counts (which also give the page's total)."""
+    Three queries whatever the account's size (four for a search with more matches than
+    the cap): the page (met_by joined), the cells of its rows, and the capped counts (which
+    also give the page's total)."""
     counts = filter_counts(viewer, flt)
     name = flt.state or "all"
     matching = counts[name]

@@ -155,14 +155,27 @@ def filter_counts(viewer: User, flt: ListFilter) -> Counts:
             return Counts(counts, frozenset())
     parts = []
     for name in ("all", *FILTERS):
-        matching = filtered_contacts(viewer, replace(flt, state=None if name == "all" else name))
-        capped = matching.with_only_columns(Contact.id).order_by(None).limit(limit + 1).subquery()
+        capped = _rows_of(viewer, flt, name).order_by(None).limit(limit + 1).subquery()
         parts.append(sa.select(sa.literal(name), sa.func.count()).select_from(capped))
     found = dict(db.session.execute(sa.union_all(*parts)).all())
     return Counts(
         {name: min(n, limit) for name, n in found.items()},
         frozenset(name for name, n in found.items() if n > limit),
     )
+
+
+def _rows_of(viewer: User, flt: ListFilter, name: str) -> sa.Select:
+    """The ids one filter count counts."""
+    if viewer.is_admin and not flt.search and flt.push_id is None and name in FILTERS:
+        if name != "not_exported":
+            # The (account_id, state) index alone: joined with contacts, PostgreSQL hashes
+            # every contact of the account for each state.
+            return sa.select(ContactExport.contact_id).where(
+                ContactExport.account_id == viewer.account_id,
+                ContactExport.state.in_(FILTERS[name]),
+            )
+    state = None if name == "all" else name
+    return filtered_contacts(viewer, replace(flt, state=state)).with_only_columns(Contact.id)
 
 
 @dataclass

@@ -148,15 +148,15 @@ def _queued_become_current(push_id: int, now) -> None:
     queued = sa.select(PushItem.contact_id).where(
         PushItem.push_id == push_id, PushItem.state == ExportState.QUEUED.value
     )
-    item_of_contact = (
-        sa.select(PushItem.id)
-        .where(PushItem.push_id == push_id, PushItem.contact_id == ContactExport.contact_id)
-        .scalar_subquery()
-    )
+    # UPDATE ... FROM (a join), not a subquery per row: PostgreSQL ran that one per contact.
     db.session.execute(
         sa.update(ContactExport)
-        .where(ContactExport.contact_id.in_(queued))
-        .values(state=ExportState.QUEUED.value, item_id=item_of_contact, updated_at=now)
+        .where(
+            ContactExport.contact_id == PushItem.contact_id,
+            PushItem.push_id == push_id,
+            PushItem.state == ExportState.QUEUED.value,
+        )
+        .values(state=ExportState.QUEUED.value, item_id=PushItem.id, updated_at=now)
         .execution_options(synchronize_session="fetch")
     )
     missing = queued.add_columns(

@@ -55,10 +55,13 @@ test: install-dev
 		$(PYTEST) -m "not e2e and not browser" $(PYTEST_ARGS); \
 	else echo "TEST_DATABASE_URL not set: the PostgreSQL run is left out"; fi
 
-## make bench: API calls and time of a push, engine vs a per-record client, side by side.
+## make bench: API calls and time of a push, engine vs a per-record client, side by side;
+## then page times at BENCH_CONTACTS x1, x10, x100 and SQL statements to start a push (SQLite,
+## and PostgreSQL when BENCH_DATABASE_URL or TEST_DATABASE_URL is set). FULL=1 writes BENCHMARKS.md.
 BENCH_CONTACTS ?= 1000
 bench: install-dev
 	$(BIN)/python -m bench.api_calls --contacts $(BENCH_CONTACTS)
+	$(BIN)/python -m bench.pages --base $(BENCH_CONTACTS) $(if $(FULL),--markdown BENCHMARKS.md)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -320,15 +320,49 @@ def test_filters_with_counts_search_push_and_pages(auth, connected):
     assert client.get("/contacts/?state=bogus&push=abc").status_code == 200
 
 
-def test_filter_counts_are_one_grouped_query(app, connected):
+def test_filter_counts_are_one_statement(app, connected):
     admin, rep = connected
     for i in range(5):
         put_in_state(make_contact(admin, first_name=f"A{i}", company="C"), "failed", by=admin)
     with counted_statements() as statements:
         counts = progress.filter_counts(admin, progress.ListFilter())
     on_contacts = [s for s in statements if "contacts" in s]  # (not the session's user)
-    assert len(on_contacts) == 1 and "GROUP BY" in on_contacts[0]
-    assert counts["failed"] == 5 and counts["all"] == 5
+    assert len(on_contacts) == 1
+    assert counts["failed"] == 5 and counts["all"] == 5 and counts["not_exported"] == 0
+
+
+def test_counts_above_the_cap_say_so_and_the_rest_stay_exact(app, connected, monkeypatch):
+    admin, rep = connected
+    monkeypatch.setattr(progress.contacts, "COUNT_LIMIT", 3)
+    for i in range(4):
+        put_in_state(make_contact(admin, first_name=f"Ex{i}", company="C"), "exported", by=admin)
+    put_in_state(make_contact(admin, first_name="Zoë", company="C"), "failed", by=admin)
+    make_contact(admin, first_name="Never", last_name="O'Pushed", company="C")
+    db.session.commit()
+    html = html_of(client_for(app, admin.email).get("/contacts/"))
+    shown = dict(
+        re.findall(r'data-filter="(\w+)"[^>]*>[^<]*<span class="filter-count">([^<]+)<', html)
+    )
+    assert shown == {
+        "all": "3+",
+        "not_exported": "1",
+        "in_progress": "0",
+        "waiting": "0",
+        "exported": "3+",
+        "failed": "1",
+        "duplicate": "0",
+    }
+    assert "Select all 3+ matching" in html
+    # With a search: few matches are grouped in one pass, many counted as above.
+    for query, expected in (
+        ("zoë", {"all": "1", "failed": "1", "exported": "0"}),
+        ("ex", {"all": "3+", "exported": "3+", "failed": "0"}),
+    ):
+        html = html_of(client_for(app, admin.email).get(f"/contacts/?q={query}"))
+        shown = dict(
+            re.findall(r'data-filter="(\w+)"[^>]*>[^<]*<span class="filter-count">([^<]+)<', html)
+        )
+        assert {k: shown[k] for k in expected} == expected, query
 
 
 # --- the push dialog ----------------------------------------------------------------

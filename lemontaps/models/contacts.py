@@ -102,6 +102,11 @@ sa.Index(
 )
 
 
+# On PostgreSQL, migration 0009 adds a trigram GIN index on search_text for search (LIKE
+# '%term%'). It is not declared here: SQLite has no such index, and the metadata would then
+# differ from SQLite's migrated schema.
+
+
 def contact_search_text(first_name: str, last_name: str, company: str, email: str) -> str:
     return fold_for_search(" ".join(p or "" for p in (first_name, last_name, company, email)))
 

@@ -8,7 +8,7 @@ SQL statements does not grow with the account's size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -101,10 +101,11 @@ def filtered_contacts(viewer: User, flt: ListFilter) -> sa.Select:
         return query
     states = FILTERS[flt.state]
     if flt.state == "not_exported":
-        query = query.outerjoin(ContactExport, ContactExport.contact_id == Contact.id)
-        return query.where(
-            sa.or_(ContactExport.contact_id.is_(None), ContactExport.state.in_(states))
+        # NOT EXISTS, not an outer join: the planner stops after one page of matches.
+        settled_elsewhere = sa.exists().where(
+            ContactExport.contact_id == Contact.id, ContactExport.state.not_in(states)
         )
+        return query.where(~settled_elsewhere)
     # account_id in the join lets the (account_id, state) index do the filtering.
     query = query.join(
         ContactExport,
@@ -116,20 +117,65 @@ def filtered_contacts(viewer: User, flt: ListFilter) -> sa.Select:
     return query.where(ContactExport.state.in_(states))
 
 
-def filter_counts(viewer: User, flt: ListFilter) -> dict[str, int]:
-    """Count per filter (and "all") for the search and push filter: one grouped query."""
-    state = sa.func.coalesce(ContactExport.state, ExportState.NOT_EXPORTED.value)
-    query = (
-        _without_state(viewer, flt)
-        .outerjoin(ContactExport, ContactExport.contact_id == Contact.id)
-        .with_only_columns(state, sa.func.count(Contact.id))
-        .group_by(state)
-        .order_by(None)
+class Counts(dict):
+    """Count per filter name (and "all"), each at most contacts.COUNT_LIMIT; `capped` names
+    those with more (shown as "10,000+")."""
+
+    def __init__(self, values: dict[str, int], capped: frozenset[str]):
+        super().__init__(values)
+        self.capped = capped
+
+
+def filter_counts(viewer: User, flt: ListFilter) -> Counts:
+    """Count per filter (and "all") for the search and push filter, each exact up to
+    COUNT_LIMIT: the work per request stops at the cap, whatever the account's size.
+
+    With a search or push filter, the matches (at most COUNT_LIMIT + 1) are scanned once and
+    grouped by state; only when there are more than that, or with neither filter, each
+    filter is counted on its own, capped (one UNION ALL statement, each part driven by an
+    index)."""
+    limit = contacts.COUNT_LIMIT
+    if flt.search or flt.push_id is not None:
+        matching = _without_state(viewer, flt).with_only_columns(Contact.id).order_by(None)
+        first = matching.limit(limit + 1).subquery()
+        state = sa.func.coalesce(ContactExport.state, ExportState.NOT_EXPORTED.value)
+        by_state = dict(
+            db.session.execute(
+                sa.select(state, sa.func.count())
+                .select_from(first)
+                .outerjoin(ContactExport, ContactExport.contact_id == first.c.id)
+                .group_by(state)
+            ).all()
+        )
+        if sum(by_state.values()) <= limit:
+            counts = {
+                name: sum(by_state.get(s, 0) for s in states) for name, states in FILTERS.items()
+            }
+            counts["all"] = sum(by_state.values())
+            return Counts(counts, frozenset())
+    parts = []
+    for name in ("all", *FILTERS):
+        capped = _rows_of(viewer, flt, name).order_by(None).limit(limit + 1).subquery()
+        parts.append(sa.select(sa.literal(name), sa.func.count()).select_from(capped))
+    found = dict(db.session.execute(sa.union_all(*parts)).all())
+    return Counts(
+        {name: min(n, limit) for name, n in found.items()},
+        frozenset(name for name, n in found.items() if n > limit),
     )
-    by_state = dict(db.session.execute(query).all())
-    counts = {name: sum(by_state.get(s, 0) for s in states) for name, states in FILTERS.items()}
-    counts["all"] = sum(by_state.values())
-    return counts
+
+
+def _rows_of(viewer: User, flt: ListFilter, name: str) -> sa.Select:
+    """The ids one filter count counts."""
+    if viewer.is_admin and not flt.search and flt.push_id is None and name in FILTERS:
+        if name != "not_exported":
+            # The (account_id, state) index alone: joined with contacts, PostgreSQL hashes
+            # every contact of the account for each state.
+            return sa.select(ContactExport.contact_id).where(
+                ContactExport.account_id == viewer.account_id,
+                ContactExport.state.in_(FILTERS[name]),
+            )
+    state = None if name == "all" else name
+    return filtered_contacts(viewer, replace(flt, state=state)).with_only_columns(Contact.id)
 
 
 @dataclass
@@ -208,8 +254,8 @@ def visible_cells(
 class FilteredPage:
     page: ContactPage
     cells: dict[int, ExportCell]
-    counts: dict[str, int]
-    # How many match the current filter (uncapped), for "select all N matching".
+    counts: Counts
+    # How many match the current filter (at most COUNT_LIMIT), for "select all N matching".
     matching: int
 
 
@@ -224,15 +270,16 @@ def filtered_page(
 ) -> FilteredPage:
     """One keyset page of the filtered contacts, their export cells and the filter counts.
 
-    Three queries whatever the account's size: the page (met_by joined), the cells of its
-    rows, and the grouped counts (which also give the page's total)."""
+    Three queries whatever the account's size (four for a search with more matches than
+    the cap): the page (met_by joined), the cells of its rows, and the capped counts (which
+    also give the page's total)."""
     counts = filter_counts(viewer, flt)
-    matching = counts[flt.state] if flt.state else counts["all"]
-    limit = contacts.COUNT_LIMIT
+    name = flt.state or "all"
+    matching = counts[name]
     page = contacts.keyset_page(
         filtered_contacts(viewer, flt),
-        min(matching, limit),
-        matching > limit,
+        matching,
+        name in counts.capped,
         sort,
         after,
         before,

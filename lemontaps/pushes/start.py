@@ -60,21 +60,18 @@ def start_manual_push(user: User, contact_query: sa.Select) -> Push:
     """Record a manual push of the contacts `contact_query` selects (already limited to what
     the user may see). Returns the push; the caller commits and then enqueues it."""
     settings = check_can_push(user)
-    visible = visible_contacts(user).with_only_columns(Contact.id)
-    ids = contact_query.with_only_columns(Contact.id).where(Contact.id.in_(visible))
-    contacts = list(
-        db.session.scalars(
-            sa.select(Contact)
-            .where(Contact.id.in_(ids))
-            .order_by(Contact.id)
-            .limit(MAX_CONTACTS_PER_PUSH)
-        )
+    # The viewer's limits go into the query itself, not IN (subquery): nested subqueries
+    # let PostgreSQL loop over every contact per contact when its statistics lag.
+    chosen = (
+        contact_query.where(visible_contacts(user).whereclause)
+        .order_by(Contact.id)
+        .limit(MAX_CONTACTS_PER_PUSH)
     )
-    if not contacts:
+    if db.session.scalar(sa.select(chosen.with_only_columns(Contact.id).exists())) is not True:
         raise PushRefused("nothing_selected")
-    return states.create_push(
+    return states.record_push(
         user.account_id,
-        contacts,
+        chosen,
         settings.target_object,
         user,
         PushKind.MANUAL,

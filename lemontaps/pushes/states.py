@@ -46,44 +46,127 @@ def create_push(
     kind: PushKind,
     org_id: str | None,
 ) -> Push:
-    """Record a push. Contacts already exported to this org, or in another unsettled push,
-    become skipped items that say so; the rest are queued."""
+    """Record a push of `contacts` (in id order); see record_push."""
+    db.session.flush()
+    chosen = sa.select(Contact).where(Contact.id.in_([c.id for c in contacts])).order_by(Contact.id)
+    return record_push(account_id, chosen, target_object, started_by, kind, org_id)
+
+
+def contact_label_sql() -> sa.ColumnElement:
+    """contact_label() in SQL, for items recorded by INSERT ... SELECT."""
+    first, last, email = Contact.first_name, Contact.last_name, Contact.email
+    label = sa.case(
+        (sa.and_(first != "", last != ""), first + " " + last),
+        (first != "", first),
+        (last != "", last),
+        (email != "", email),
+        else_=sa.literal("#") + sa.cast(Contact.id, sa.String),
+    )
+    return sa.func.substr(label, 1, 255)
+
+
+def record_push(
+    account_id: int,
+    contacts: sa.Select,
+    target_object: str,
+    started_by: User | None,
+    kind: PushKind,
+    org_id: str | None,
+) -> Push:
+    """Record a push of the contacts `contacts` selects (a select from Contact; its order,
+    limit and joins kept). Contacts already exported to this org, or in another unsettled
+    push, become skipped items that say so; the rest are queued and become their contacts'
+    current state.
+
+    Set-based: a fixed number of statements whatever the number of contacts (the items by one
+    INSERT ... SELECT, the current states by one UPDATE and one INSERT ... SELECT)."""
     push = Push(
         account_id=account_id,
         kind=kind.value,
         target_object=target_object,
         started_by_id=started_by.id if started_by else None,
         org_id=org_id,
-        total=len(contacts),
+        total=0,
     )
     db.session.add(push)
     db.session.flush()
-    exports = current_exports(c.id for c in contacts)
-    for contact in contacts:
-        export = exports.get(contact.id)
-        item = PushItem(
-            push_id=push.id,
-            account_id=account_id,
-            contact_id=contact.id,
-            contact_label=contact_label(contact),
+    now = utcnow()
+    # Aliased: the caller's query may join ContactExport itself (a state filter).
+    current = sa.orm.aliased(ContactExport)
+    skip = _skip_reason_sql(current, org_id)
+    skipped = skip.is_not(None)
+    when_skipped = lambda value: sa.case((skipped, value), else_=sa.null())  # noqa: E731
+    rows = (
+        contacts.with_only_columns(
+            sa.literal(push.id),
+            sa.literal(account_id),
+            Contact.id,
+            contact_label_sql(),
+            sa.case((skipped, ExportState.SKIPPED.value), else_=ExportState.QUEUED.value),
+            skip,
+            when_skipped(current.sf_id),
+            when_skipped(current.sf_object),
+            when_skipped(current.org_id),
+            when_skipped(sa.literal(now, sa.DateTime)),
+            sa.literal({}, sa.JSON),
+            sa.literal(0),
+            sa.literal(now, sa.DateTime),
+            sa.literal(now, sa.DateTime),
         )
-        db.session.add(item)
-        skip = _skip_reason(export, org_id)
-        if skip:
-            item.state = ExportState.SKIPPED.value
-            item.reason_code = skip
-            item.finished_at = utcnow()
-            if export is not None:
-                item.sf_id, item.sf_object, item.org_id = (
-                    export.sf_id,
-                    export.sf_object,
-                    export.org_id,
-                )
-            continue
-        db.session.flush()
-        set_current(contact.id, account_id, item)
+        .outerjoin(current, current.contact_id == Contact.id)
+        .where(Contact.account_id == account_id)
+    )
+    columns = (
+        "push_id account_id contact_id contact_label state reason_code sf_id sf_object org_id"
+        " finished_at details attempts created_at updated_at"
+    ).split()
+    db.session.execute(sa.insert(PushItem).from_select(columns, rows))
+    # Counted, not the INSERT's rowcount: psycopg reports none for INSERT ... SELECT here.
+    push.total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(PushItem).where(PushItem.push_id == push.id)
+    )
+    _queued_become_current(push.id, now)
     db.session.flush()
     return push
+
+
+def _skip_reason_sql(current, org_id: str | None) -> sa.ColumnElement:
+    """_skip_reason() in SQL, over the contact's outer-joined current state."""
+    exported_here = sa.and_(
+        current.state == ExportState.EXPORTED.value,
+        sa.true() if org_id is None else current.org_id == org_id,
+    )
+    return sa.case(
+        (current.state.in_([s.value for s in UNSETTLED]), "already_being_pushed"),
+        (exported_here, "already_in_salesforce"),
+        else_=sa.null(),
+    )
+
+
+def _queued_become_current(push_id: int, now) -> None:
+    """set_current() for every queued item of the push: one UPDATE, one INSERT ... SELECT."""
+    queued = sa.select(PushItem.contact_id).where(
+        PushItem.push_id == push_id, PushItem.state == ExportState.QUEUED.value
+    )
+    # UPDATE ... FROM (a join), not a subquery per row: PostgreSQL ran that one per contact.
+    db.session.execute(
+        sa.update(ContactExport)
+        .where(
+            ContactExport.contact_id == PushItem.contact_id,
+            PushItem.push_id == push_id,
+            PushItem.state == ExportState.QUEUED.value,
+        )
+        .values(state=ExportState.QUEUED.value, item_id=PushItem.id, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    missing = queued.add_columns(
+        PushItem.account_id, sa.literal(ExportState.QUEUED.value), PushItem.id, sa.literal(now)
+    ).where(~sa.exists().where(ContactExport.contact_id == PushItem.contact_id))
+    db.session.execute(
+        sa.insert(ContactExport).from_select(
+            ["contact_id", "account_id", "state", "item_id", "updated_at"], missing
+        )
+    )
 
 
 def _skip_reason(export: ContactExport | None, org_id: str | None) -> str | None:

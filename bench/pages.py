@@ -36,7 +36,7 @@ from lemontaps.models import (
     utcnow,
 )
 from lemontaps.pushes import states
-from tests.factories import PASSWORD, make_account
+from tests.helpers import PASSWORD, make_account
 
 PAGES = {
     "first page": "/contacts/",

@@ -331,7 +331,7 @@ def test_filter_counts_are_one_statement(app, connected):
     assert counts["failed"] == 5 and counts["all"] == 5 and counts["not_exported"] == 0
 
 
-def test_counts_above_the_cap_say_so_and_the_rest_stay_exact(app, connected, monkeypatch):
+def test_counts_above_the_cap_say_so_and_the_rest_stay_exact(auth, connected, monkeypatch):
     admin, rep = connected
     monkeypatch.setattr(progress.contacts, "COUNT_LIMIT", 3)
     for i in range(4):
@@ -339,7 +339,7 @@ def test_counts_above_the_cap_say_so_and_the_rest_stay_exact(app, connected, mon
     put_in_state(make_contact(admin, first_name="Zoë", company="C"), "failed", by=admin)
     make_contact(admin, first_name="Never", last_name="O'Pushed", company="C")
     db.session.commit()
-    html = html_of(client_for(app, admin.email).get("/contacts/"))
+    html = html_of(auth.client(admin).get("/contacts/"))
     shown = dict(
         re.findall(r'data-filter="(\w+)"[^>]*>[^<]*<span class="filter-count">([^<]+)<', html)
     )
@@ -358,7 +358,7 @@ def test_counts_above_the_cap_say_so_and_the_rest_stay_exact(app, connected, mon
         ("zoë", {"all": "1", "failed": "1", "exported": "0"}),
         ("ex", {"all": "3+", "exported": "3+", "failed": "0"}),
     ):
-        html = html_of(client_for(app, admin.email).get(f"/contacts/?q={query}"))
+        html = html_of(auth.client(admin).get(f"/contacts/?q={query}"))
         shown = dict(
             re.findall(r'data-filter="(\w+)"[^>]*>[^<]*<span class="filter-count">([^<]+)<', html)
         )

@@ -11,7 +11,7 @@ from lemontaps.models import Contact, ContactExport, ExportState, PushItem, Push
 from lemontaps.pushes import states
 from lemontaps.pushes.start import PushRefused, start_manual_push
 from lemontaps.services.salesforce_connect import integration_settings
-from tests.factories import admin_of, bulk_insert_contacts, make_contact
+from tests.helpers import admin_of, bulk_insert_contacts, make_contact
 from tests.salesforce_helpers import connect_account
 
 

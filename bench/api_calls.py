@@ -22,16 +22,21 @@ from simple_salesforce import Salesforce
 from config import TestingConfig
 from lemontaps import create_app
 from lemontaps.extensions import db
-from lemontaps.models import Contact, PushKind
+from lemontaps.models import Contact
+from lemontaps.models import PushKind
 from lemontaps.pushes import states
-from lemontaps.pushes.engine import EngineOptions, run_batch
+from lemontaps.pushes.engine import EngineOptions
+from lemontaps.pushes.engine import run_batch
 from lemontaps.salesforce.soql import quote
 from lemontaps.services import contacts as contact_service
 from salesforce_emulator.control import ControlClient
-from salesforce_emulator.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from salesforce_emulator.seed import DEMO_CLIENT_ID
+from salesforce_emulator.seed import DEMO_CLIENT_SECRET
 from salesforce_emulator.server import start_in_thread
-from tests.helpers import make_account, make_user
-from tests.salesforce_helpers import browser_login, callback_path
+from tests.helpers import make_account
+from tests.helpers import make_user
+from tests.salesforce_helpers import browser_login
+from tests.salesforce_helpers import callback_path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -18,7 +18,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,17 +27,16 @@ import sqlalchemy as sa
 from config import TestingConfig
 from lemontaps import create_app
 from lemontaps.extensions import db
-from lemontaps.models import (
-    Contact,
-    ContactExport,
-    Push,
-    PushItem,
-    PushKind,
-    contact_search_text,
-    utcnow,
-)
+from lemontaps.models import Contact
+from lemontaps.models import ContactExport
+from lemontaps.models import Push
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
+from lemontaps.models import contact_search_text
+from lemontaps.models import utcnow
 from lemontaps.pushes import states
-from tests.helpers import PASSWORD, make_account
+from tests.helpers import PASSWORD
+from tests.helpers import make_account
 
 PAGES = {
     "first page": "/contacts/",

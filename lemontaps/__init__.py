@@ -59,7 +59,13 @@ def allow_test_email_domains(allowed: bool) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from lemontaps.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from lemontaps.extensions import babel
+    from lemontaps.extensions import csrf
+    from lemontaps.extensions import db
+    from lemontaps.extensions import limiter
+    from lemontaps.extensions import login_manager
+    from lemontaps.extensions import mail
+    from lemontaps.extensions import migrate
     from lemontaps.i18n import select_locale
     from lemontaps.services.passwords import PasswordService
 
@@ -130,7 +136,8 @@ def register_security_headers(app: Flask) -> None:
 def register_jinja(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from lemontaps.integrations.messages import check_hint, check_label
+    from lemontaps.integrations.messages import check_hint
+    from lemontaps.integrations.messages import check_label
     from lemontaps.navigation import nav_links
 
     app.jinja_env.trim_blocks = True

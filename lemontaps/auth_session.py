@@ -1,9 +1,11 @@
 """Flask-Login wiring: sessions carry the user's session_version, checked on every request."""
 
-from flask import jsonify, request
+from flask import jsonify
+from flask import request
 from flask_babel import lazy_gettext as _l
 
-from lemontaps.extensions import db, login_manager
+from lemontaps.extensions import db
+from lemontaps.extensions import login_manager
 from lemontaps.models import User
 
 login_manager.login_view = "auth.login"
@@ -24,7 +26,8 @@ def load_user(session_id: str) -> User | None:
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    from flask import redirect, url_for
+    from flask import redirect
+    from flask import url_for
 
     if request.path.startswith("/api/"):
         return jsonify(error="unauthorized", message="Authentication required."), 401

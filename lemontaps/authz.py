@@ -3,7 +3,8 @@
 from functools import wraps
 
 from flask import abort
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required
 
 
 def admin_required(view):

@@ -1,7 +1,8 @@
 """Operator commands: `flask --app wsgi create-account`, `seed-demo`, ..."""
 
 import click
-from flask import Flask, current_app
+from flask import Flask
+from flask import current_app
 
 from lemontaps.extensions import db
 from lemontaps.services import users

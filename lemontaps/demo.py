@@ -1,14 +1,21 @@
 """Demo data for `make run`: one account, an admin, two end users and about 200 contacts."""
 
 import random
-from datetime import date, timedelta
-from unicodedata import combining, normalize
+from datetime import date
+from datetime import timedelta
+from unicodedata import combining
+from unicodedata import normalize
 
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Account, Contact, ContactSource, Role, User
-from lemontaps.services import contacts, users
+from lemontaps.models import Account
+from lemontaps.models import Contact
+from lemontaps.models import ContactSource
+from lemontaps.models import Role
+from lemontaps.models import User
+from lemontaps.services import contacts
+from lemontaps.services import users
 from lemontaps.services.passwords import PasswordService
 
 DEMO_ACCOUNT = "Demo GmbH"

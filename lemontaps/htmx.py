@@ -2,7 +2,9 @@
 
 import json
 
-from flask import make_response, render_template, request
+from flask import make_response
+from flask import render_template
+from flask import request
 
 STOP_POLLING = 286  # htmx stops a polling trigger when it gets this status
 

@@ -1,4 +1,5 @@
-from flask import current_app, request
+from flask import current_app
+from flask import request
 from flask_login import current_user
 
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app
+from flask import Flask
+from flask import current_app
 from redis import Redis
-from rq import Callback, Queue, Retry
+from rq import Callback
+from rq import Queue
+from rq import Retry
 from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
 from rq.utils import import_attribute

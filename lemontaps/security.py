@@ -1,6 +1,7 @@
 """Response headers every page gets: CSP without inline code, and the usual hardening."""
 
-from flask import current_app, request
+from flask import current_app
+from flask import request
 
 
 def _oauth_form_targets() -> str:

@@ -9,13 +9,12 @@ Public surface:
 """
 
 from .app import create_emulator_app
-from .auth import InvalidSession, authenticate
-from .seed import (
-    DEMO_ADMIN_USERNAME,
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_PASSWORD,
-)
+from .auth import InvalidSession
+from .auth import authenticate
+from .seed import DEMO_ADMIN_USERNAME
+from .seed import DEMO_CLIENT_ID
+from .seed import DEMO_CLIENT_SECRET
+from .seed import DEMO_PASSWORD
 
 __all__ = [
     "DEMO_ADMIN_USERNAME",

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask
+from flask import render_template
+from flask import request
 
-from . import control_api, control_data, data_api, faults, oauth, pages, seed
+from . import control_api
+from . import control_data
+from . import data_api
+from . import faults
+from . import oauth
+from . import pages
+from . import seed
 from .hosts import EmulatorUrls
 from .responses import sf_error
-from .state import EXTENSION_KEY, EmulatorState
+from .state import EXTENSION_KEY
+from .state import EmulatorState
 from .store import Store
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Request
 from werkzeug.exceptions import HTTPException
 
-from . import responses, tokens
+from . import responses
+from . import tokens
 from .state import emulator_state
 
 # Set by the fault hook when an ``expire_access_tokens`` rule fires for this request.

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import click
 
-from .seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG_NAME, DEMO_PASSWORD
+from .seed import DEMO_CLIENT_ID
+from .seed import DEMO_CLIENT_SECRET
+from .seed import DEMO_ORG_NAME
+from .seed import DEMO_PASSWORD
 from .server import serve
 from .state import emulator_state
 

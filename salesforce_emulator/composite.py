@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
+from urllib.parse import urlsplit
 
 from . import rules
-from .api_errors import ALL_OR_NONE_ROLLED_BACK, ApiError, json_parser_error, not_found
-from .dispatch import Result, created, method_not_allowed, run
-from .sobjects import DataSession, Saved, same_value_key, upsert_key_field
+from .api_errors import ALL_OR_NONE_ROLLED_BACK
+from .api_errors import ApiError
+from .api_errors import json_parser_error
+from .api_errors import not_found
+from .dispatch import Result
+from .dispatch import created
+from .dispatch import method_not_allowed
+from .dispatch import run
+from .sobjects import DataSession
+from .sobjects import Saved
+from .sobjects import same_value_key
+from .sobjects import upsert_key_field
 
 MAX_COLLECTION_RECORDS = 200
 MAX_SUBREQUESTS = 25

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint
+from flask import jsonify
+from flask import request
 
-from . import faults, ids, orgs, tokens
+from . import faults
+from . import ids
+from . import orgs
+from . import tokens
 from .seed import DEMO_CLIENT_ID
 from .state import emulator_state
-from .store import Conflict, NotFound
+from .store import Conflict
+from .store import NotFound
 
 bp = Blueprint("control", __name__, url_prefix="/__emulator")
 

@@ -11,9 +11,12 @@ GET   api-usage                     {"total", "used", "max", "calls": [...]}
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint
+from flask import jsonify
+from flask import request
 
-from . import ids, org_tools
+from . import ids
+from . import org_tools
 from .org_schema import customization_of
 from .state import emulator_state
 from .store import NotFound

@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from .store import ApiUsage, Store
+from .store import ApiUsage
+from .store import Store
 
 MAX_REQUEST_HEAD_BYTES = 16_384
 DAILY_LIMIT_MESSAGE = "TotalRequests Limit exceeded."

@@ -11,12 +11,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import request
 
-from . import counting, dispatch, faults
+from . import counting
+from . import dispatch
+from . import faults
 from .auth import authenticate
 from .org_schema import catalog_for
-from .responses import sf_error, sf_json
+from .responses import sf_error
+from .responses import sf_json
 from .sobjects import DataSession
 from .state import emulator_state
 

@@ -7,12 +7,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from . import ids
-from .api_errors import ApiError, not_found
-from .sobjects import DataSession, Saved, upsert_key_field
+from .api_errors import ApiError
+from .api_errors import not_found
+from .sobjects import DataSession
+from .sobjects import Saved
+from .sobjects import upsert_key_field
 from .soql import SoqlError
 
 VERSION_RE = re.compile(r"^v(\d{2,3}\.\d)$")

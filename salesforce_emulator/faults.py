@@ -29,9 +29,12 @@ import re
 import time
 from typing import Any
 
-from flask import Request, request
+from flask import Request
+from flask import request
 
-from . import auth, responses, tokens
+from . import auth
+from . import responses
+from . import tokens
 from .state import emulator_state
 from .store import Store
 

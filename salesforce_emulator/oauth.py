@@ -6,14 +6,22 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from urllib.parse import unquote_plus, urlencode
+from urllib.parse import unquote_plus
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint
+from flask import Response
+from flask import redirect
+from flask import render_template
+from flask import request
 
-from . import orgs, tokens
+from . import orgs
+from . import tokens
 from .auth import bearer_token
 from .hosts import host_kind_of
-from .responses import NO_STORE, oauth_error, sf_json
+from .responses import NO_STORE
+from .responses import oauth_error
+from .responses import sf_json
 from .state import emulator_state
 from .tokens import OAuthError
 

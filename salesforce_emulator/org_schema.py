@@ -28,7 +28,10 @@ from functools import lru_cache
 from typing import Any
 
 from . import ids
-from .schema import ObjectSchema, canonical_object_name, custom_field, load_schema
+from .schema import ObjectSchema
+from .schema import canonical_object_name
+from .schema import custom_field
+from .schema import load_schema
 from .schema.handwritten import custom_object
 
 CUSTOMIZATION_KEY = "customization"

@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import ids, rules
-from .org_schema import CUSTOMIZATION_KEY, OrgCatalog, customization_of
+from . import ids
+from . import rules
+from .org_schema import CUSTOMIZATION_KEY
+from .org_schema import OrgCatalog
+from .org_schema import customization_of
 from .store import Store
 
 CUSTOMIZATION_KEYS = {

@@ -28,7 +28,9 @@ import sqlite3
 from typing import Any
 
 from . import ids
-from .store import ORG_TABLES, Conflict, Store
+from .store import ORG_TABLES
+from .store import Conflict
+from .store import Store
 
 DEFAULT_PASSWORD = "demo-sf-pass"
 DEFAULT_SCOPES = ["api", "refresh_token", "offline_access", "id", "openid", "web", "full"]

@@ -31,9 +31,12 @@ import sqlite3
 from typing import Any
 
 from . import ids
-from .api_errors import ApiError, json_parser_error, malformed_id
+from .api_errors import ApiError
+from .api_errors import json_parser_error
+from .api_errors import malformed_id
 from .schema import ObjectSchema
-from .schema.countries import COUNTRIES, STATES_BY_COUNTRY
+from .schema.countries import COUNTRIES
+from .schema.countries import STATES_BY_COUNTRY
 
 # Salesforce accepts most RFC 5322 local parts but requires a dotted domain.
 EMAIL_RE = re.compile(

@@ -17,10 +17,13 @@ import ssl
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import WSGIRequestHandler
+from werkzeug.serving import make_server
 
 from .app import create_emulator_app
 from .faults import ResponseLostAfterCommit
@@ -62,7 +65,8 @@ class HangThenDrop:
 def make_self_signed_cert(directory: str) -> tuple[str, str]:
     """A throwaway certificate for 127.0.0.1 and localhost (for clients that insist on TLS)."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 

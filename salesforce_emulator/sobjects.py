@@ -11,16 +11,27 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from typing import Any
 
-from . import ids, rules, soql
-from .api_errors import ApiError, entity_is_deleted, json_parser_error, malformed_id, not_found
-from .org_schema import OrgCatalog, customization_of
+from . import ids
+from . import rules
+from . import soql
+from .api_errors import ApiError
+from .api_errors import entity_is_deleted
+from .api_errors import json_parser_error
+from .api_errors import malformed_id
+from .api_errors import not_found
+from .org_schema import OrgCatalog
+from .org_schema import customization_of
 from .schema import ObjectSchema
-from .store import Store, sf_datetime
+from .store import Store
+from .store import sf_datetime
 
 DEFAULT_BATCH_SIZE = 2000
 MIN_BATCH_SIZE = 200

@@ -23,9 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Protocol
 
 __all__ = [
     "SoqlError",
@@ -369,7 +374,8 @@ def parse(soql: str, schema: SchemaLookup | None = None) -> Query:
 
 def _schema_lookup(schema: SchemaLookup | None) -> Callable[[str], SchemaLike | None]:
     if schema is None:
-        from .schema import canonical_object_name, load_schema
+        from .schema import canonical_object_name
+        from .schema import load_schema
 
         return lambda name: load_schema(name) if canonical_object_name(name) else None
     if isinstance(schema, Mapping):

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import orgs
-from .store import Store, app_from_row
+from .store import Store
+from .store import app_from_row
 
 EXPIRED_TOKEN = "expired access/refresh token"
 AUTH_FAILURE = "authentication failure"

@@ -20,7 +20,8 @@ from requests.adapters import HTTPAdapter
 from urllib3 import HTTPResponse
 from werkzeug.test import EnvironBuilder
 
-from .faults import ConnectionDropped, ResponseLostAfterCommit
+from .faults import ConnectionDropped
+from .faults import ResponseLostAfterCommit
 from .hosts import HOST_KIND_KEY
 from .state import emulator_state
 

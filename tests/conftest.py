@@ -10,8 +10,10 @@ from sqlalchemy.pool import StaticPool
 
 from config import TestingConfig
 from lemontaps import create_app
-from lemontaps.extensions import db, mail
-from tests.helpers import AuthActions, make_account
+from lemontaps.extensions import db
+from lemontaps.extensions import mail
+from tests.helpers import AuthActions
+from tests.helpers import make_account
 
 USING_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 _postgres_schema_ready = False
@@ -137,7 +139,8 @@ def account_b(app):
 @pytest.fixture
 def emulator(app):
     """The Salesforce emulator in-process; the app's Salesforce HTTP goes into it."""
-    from tests.salesforce_helpers import emulator_session, new_emulator
+    from tests.salesforce_helpers import emulator_session
+    from tests.salesforce_helpers import new_emulator
 
     emulator = new_emulator()
     app.extensions["salesforce"].http_factory = lambda: emulator_session(emulator)

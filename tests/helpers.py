@@ -5,24 +5,23 @@ export states set up without Salesforce with the page parts that show them."""
 import re
 import uuid
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 import requests
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import (
-    Contact,
-    ExportState,
-    IntegrationSettings,
-    PushItem,
-    PushKind,
-    Role,
-    SalesforceConnection,
-    User,
-    contact_search_text,
-    utcnow,
-)
+from lemontaps.models import Contact
+from lemontaps.models import ExportState
+from lemontaps.models import IntegrationSettings
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
+from lemontaps.models import Role
+from lemontaps.models import SalesforceConnection
+from lemontaps.models import User
+from lemontaps.models import contact_search_text
+from lemontaps.models import utcnow
 from lemontaps.pushes import states
 from lemontaps.services import users
 

@@ -2,11 +2,14 @@
 
 import html
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import requests
 
-from salesforce_emulator import DEMO_ADMIN_USERNAME, DEMO_PASSWORD, create_emulator_app
+from salesforce_emulator import DEMO_ADMIN_USERNAME
+from salesforce_emulator import DEMO_PASSWORD
+from salesforce_emulator import create_emulator_app
 from salesforce_emulator.transport import EmulatorAdapter
 
 TEST_CALLBACK = "http://localhost/integrations/salesforce/callback"
@@ -109,7 +112,8 @@ def connected_org_id(admin_email: str) -> str:
     import sqlalchemy as sa
 
     from lemontaps.extensions import db
-    from lemontaps.models import SalesforceConnection, User
+    from lemontaps.models import SalesforceConnection
+    from lemontaps.models import User
 
     account_id = db.session.scalar(sa.select(User.account_id).where(User.email == admin_email))
     return db.session.scalar(

@@ -1,23 +1,26 @@
 """The JSON API: tokens, every status code, visibility, validation and Idempotency-Key."""
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 import time_machine
 
 from lemontaps.extensions import db
-from lemontaps.models import ApiToken, Contact, IdempotencyRecord, utcnow
+from lemontaps.models import ApiToken
+from lemontaps.models import Contact
+from lemontaps.models import IdempotencyRecord
+from lemontaps.models import utcnow
 from lemontaps.pushes import automatic
-from lemontaps.services import api_tokens, users
-from tests.helpers import (
-    BOUNDARIES,
-    admin_of,
-    bearer,
-    make_api_token,
-    make_contact,
-    make_user,
-)
+from lemontaps.services import api_tokens
+from lemontaps.services import users
+from tests.helpers import BOUNDARIES
+from tests.helpers import admin_of
+from tests.helpers import bearer
+from tests.helpers import make_api_token
+from tests.helpers import make_contact
+from tests.helpers import make_user
 
 API = "/api/v1/contacts"
 

@@ -5,7 +5,8 @@ import time_machine
 
 from lemontaps.extensions import db
 from lemontaps.models import User
-from tests.helpers import PASSWORD, make_user
+from tests.helpers import PASSWORD
+from tests.helpers import make_user
 
 WRONG = "E-mail or password is wrong."
 

@@ -10,24 +10,28 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import ExportState, OrgDescribe, Push
-from lemontaps.pushes import progress, states
+from lemontaps.models import ExportState
+from lemontaps.models import OrgDescribe
+from lemontaps.models import Push
+from lemontaps.pushes import progress
+from lemontaps.pushes import states
 from lemontaps.pushes.engine import contact_values
-from lemontaps.pushes.reasons import NOTES, REASONS, note_text, reason_text
+from lemontaps.pushes.reasons import NOTES
+from lemontaps.pushes.reasons import REASONS
+from lemontaps.pushes.reasons import note_text
+from lemontaps.pushes.reasons import reason_text
 from lemontaps.services.mapping import map_contact
-from tests.helpers import (
-    HX,
-    ORG,
-    admin_of,
-    allow_end_users,
-    bulk_insert_contacts,
-    connection_row,
-    counted_statements,
-    html_of,
-    make_contact,
-    make_user,
-    put_in_state,
-)
+from tests.helpers import HX
+from tests.helpers import ORG
+from tests.helpers import admin_of
+from tests.helpers import allow_end_users
+from tests.helpers import bulk_insert_contacts
+from tests.helpers import connection_row
+from tests.helpers import counted_statements
+from tests.helpers import html_of
+from tests.helpers import make_contact
+from tests.helpers import make_user
+from tests.helpers import put_in_state
 
 ROOT = Path(__file__).resolve().parent.parent
 

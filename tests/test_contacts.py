@@ -7,8 +7,12 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, User
-from tests.helpers import BOUNDARIES, admin_of, make_contact, make_user
+from lemontaps.models import Contact
+from lemontaps.models import User
+from tests.helpers import BOUNDARIES
+from tests.helpers import admin_of
+from tests.helpers import make_contact
+from tests.helpers import make_user
 
 
 @pytest.fixture

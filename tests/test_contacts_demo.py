@@ -6,9 +6,12 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from lemontaps.contacts.forms import ContactForm
-from lemontaps.demo import DEMO_ADMIN, SALESFORCE_DUPLICATE_EMAILS, demo_contacts
+from lemontaps.demo import DEMO_ADMIN
+from lemontaps.demo import SALESFORCE_DUPLICATE_EMAILS
+from lemontaps.demo import demo_contacts
 from lemontaps.extensions import db
-from lemontaps.models import Contact, User
+from lemontaps.models import Contact
+from lemontaps.models import User
 from lemontaps.services import contacts
 
 

@@ -8,7 +8,10 @@ import sqlalchemy as sa
 from lemontaps.extensions import db
 from lemontaps.models import Contact
 from lemontaps.services import contacts
-from tests.helpers import admin_of, bulk_insert_contacts, counted_statements, make_user
+from tests.helpers import admin_of
+from tests.helpers import bulk_insert_contacts
+from tests.helpers import counted_statements
+from tests.helpers import make_user
 
 
 def row_ids(response) -> list[int]:

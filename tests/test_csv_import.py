@@ -9,10 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, ContactImport
+from lemontaps.models import Contact
+from lemontaps.models import ContactImport
 from lemontaps.pushes import automatic
-from lemontaps.services import csv_import, users
-from tests.helpers import admin_of, make_user
+from lemontaps.services import csv_import
+from lemontaps.services import users
+from tests.helpers import admin_of
+from tests.helpers import make_user
 
 URL = "/contacts/import/"
 

@@ -9,14 +9,17 @@ from email.message import EmailMessage
 
 import pytest
 
-from config import DemoConfig, TestingConfig
+from config import DemoConfig
+from config import TestingConfig
 from lemontaps import create_app
 from lemontaps.demo_runner import demo_processes
 from lemontaps.extensions import db
 from lemontaps.mail_catcher import start
 from lemontaps.notifications import email as mails
 from lemontaps.services import users
-from tests.e2e.helpers import ROOT, free_port, wait_until
+from tests.e2e.helpers import ROOT
+from tests.e2e.helpers import free_port
+from tests.e2e.helpers import wait_until
 
 
 def _caught(folder) -> list:

@@ -8,21 +8,21 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from lemontaps.extensions import db
-from lemontaps.models import ContactExport, Push, PushItem
-from tests.helpers import (
-    HX,
-    ORG,
-    OTHER_ORG,
-    admin_of,
-    allow_end_users,
-    cell_of,
-    connection_row,
-    html_of,
-    make_contact,
-    make_user,
-    put_in_state,
-    row_ids,
-)
+from lemontaps.models import ContactExport
+from lemontaps.models import Push
+from lemontaps.models import PushItem
+from tests.helpers import HX
+from tests.helpers import ORG
+from tests.helpers import OTHER_ORG
+from tests.helpers import admin_of
+from tests.helpers import allow_end_users
+from tests.helpers import cell_of
+from tests.helpers import connection_row
+from tests.helpers import html_of
+from tests.helpers import make_contact
+from tests.helpers import make_user
+from tests.helpers import put_in_state
+from tests.helpers import row_ids
 
 
 @pytest.fixture

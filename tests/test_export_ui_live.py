@@ -8,23 +8,28 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, ContactExport, ExportState, Push, PushItem, PushKind, utcnow
-from lemontaps.pushes import progress, states
-from tests.helpers import (
-    HX,
-    ORG,
-    admin_of,
-    allow_end_users,
-    bulk_insert_contacts,
-    cell_of,
-    connection_row,
-    counted_statements,
-    html_of,
-    make_contact,
-    make_user,
-    put_in_state,
-    row_ids,
-)
+from lemontaps.models import Contact
+from lemontaps.models import ContactExport
+from lemontaps.models import ExportState
+from lemontaps.models import Push
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
+from lemontaps.models import utcnow
+from lemontaps.pushes import progress
+from lemontaps.pushes import states
+from tests.helpers import HX
+from tests.helpers import ORG
+from tests.helpers import admin_of
+from tests.helpers import allow_end_users
+from tests.helpers import bulk_insert_contacts
+from tests.helpers import cell_of
+from tests.helpers import connection_row
+from tests.helpers import counted_statements
+from tests.helpers import html_of
+from tests.helpers import make_contact
+from tests.helpers import make_user
+from tests.helpers import put_in_state
+from tests.helpers import row_ids
 from tests.salesforce_helpers import connect_account
 
 

@@ -5,7 +5,8 @@ of the fallback loader. (The browser side of the fallback: tests/browser/test_ht
 import re
 from pathlib import Path
 
-from lemontaps.vendor import TARGET, sri_of
+from lemontaps.vendor import TARGET
+from lemontaps.vendor import sri_of
 
 
 def test_the_local_copy_has_the_hash_the_page_pins(app, client):

@@ -4,14 +4,15 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import (
-    OAuthAttempt,
-    PendingRevocation,
-    SalesforceConnection,
-)
+from lemontaps.models import OAuthAttempt
+from lemontaps.models import PendingRevocation
+from lemontaps.models import SalesforceConnection
 from salesforce_emulator.control import ControlClient
 from tests.helpers import make_user
-from tests.salesforce_helpers import callback_path, emulator_session, query_of, sf_browser_login
+from tests.salesforce_helpers import callback_path
+from tests.salesforce_helpers import emulator_session
+from tests.salesforce_helpers import query_of
+from tests.salesforce_helpers import sf_browser_login
 
 PAGE = "/integrations/salesforce"
 

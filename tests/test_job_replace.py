@@ -1,9 +1,11 @@
 """Replacing the started job of a killed worker (the sweeper's re-enqueue of its batch)."""
 
-from rq.job import Job, JobStatus
+from rq.job import Job
+from rq.job import JobStatus
 from rq.serializers import JSONSerializer
 
-from lemontaps.queueing import EXPORTS, enqueue
+from lemontaps.queueing import EXPORTS
+from lemontaps.queueing import enqueue
 
 RAN = []
 

@@ -7,11 +7,17 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import ContactExport, PushItem, PushKind, SalesforceConnection
+from lemontaps.models import ContactExport
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
+from lemontaps.models import SalesforceConnection
 from lemontaps.pushes import states
-from lemontaps.pushes.engine import EngineOptions, run_batch
-from tests.helpers import admin_of, make_contact
-from tests.salesforce_helpers import connect_account, control
+from lemontaps.pushes.engine import EngineOptions
+from lemontaps.pushes.engine import run_batch
+from tests.helpers import admin_of
+from tests.helpers import make_contact
+from tests.salesforce_helpers import connect_account
+from tests.salesforce_helpers import control
 
 NO_WAIT = EngineOptions(sleep=lambda _s: None)
 CREATES = "/services/data/*/composite/sobjects*"

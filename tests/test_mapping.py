@@ -7,14 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lemontaps.salesforce.soql import quote
-from lemontaps.services.mapping import (
-    DESCRIPTION_MAX,
-    MappedRecord,
-    MappingFailure,
-    country_code,
-    description,
-    map_contact,
-)
+from lemontaps.services.mapping import DESCRIPTION_MAX
+from lemontaps.services.mapping import MappedRecord
+from lemontaps.services.mapping import MappingFailure
+from lemontaps.services.mapping import country_code
+from lemontaps.services.mapping import description
+from lemontaps.services.mapping import map_contact
 
 
 def test_description_ends_with_met_on_and_cuts_the_notes_first():

@@ -8,7 +8,8 @@ from flask_migrate import upgrade
 from config import TestingConfig
 from lemontaps import create_app
 from lemontaps.extensions import db
-from lemontaps.models import Account, User
+from lemontaps.models import Account
+from lemontaps.models import User
 
 
 def test_migrations_match_the_models(tmp_path):

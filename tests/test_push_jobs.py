@@ -6,24 +6,27 @@ import smtplib
 import pytest
 import sqlalchemy as sa
 
-from lemontaps.extensions import db, mail
+from lemontaps.extensions import db
+from lemontaps.extensions import mail
 from lemontaps.jobs.email import send_push_summary
 from lemontaps.jobs.export import run_push_batch
 from lemontaps.jobs.sweeper import sweep
-from lemontaps.models import (
-    Contact,
-    ContactExport,
-    ExportState,
-    IntegrationSettings,
-    Push,
-    PushItem,
-    PushKind,
-    utcnow,
-)
+from lemontaps.models import Contact
+from lemontaps.models import ContactExport
+from lemontaps.models import ExportState
+from lemontaps.models import IntegrationSettings
+from lemontaps.models import Push
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
+from lemontaps.models import utcnow
 from lemontaps.pushes import states
-from lemontaps.queueing import EMAILS, get_queue
-from tests.helpers import admin_of, make_contact, make_user
-from tests.salesforce_helpers import connect_account, control
+from lemontaps.queueing import EMAILS
+from lemontaps.queueing import get_queue
+from tests.helpers import admin_of
+from tests.helpers import make_contact
+from tests.helpers import make_user
+from tests.salesforce_helpers import connect_account
+from tests.salesforce_helpers import control
 
 
 @pytest.fixture

@@ -7,11 +7,18 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, ContactExport, ExportState, PushItem, PushKind
+from lemontaps.models import Contact
+from lemontaps.models import ContactExport
+from lemontaps.models import ExportState
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
 from lemontaps.pushes import states
-from lemontaps.pushes.start import PushRefused, start_manual_push
+from lemontaps.pushes.start import PushRefused
+from lemontaps.pushes.start import start_manual_push
 from lemontaps.services.salesforce_connect import integration_settings
-from tests.helpers import admin_of, bulk_insert_contacts, make_contact
+from tests.helpers import admin_of
+from tests.helpers import bulk_insert_contacts
+from tests.helpers import make_contact
 from tests.salesforce_helpers import connect_account
 
 
@@ -30,8 +37,8 @@ def statements_run():
 
 
 @pytest.fixture
-def org_id(app, account_a, emulator):
-    return connect_account(app, emulator, "admin@acme.test")
+def org_id(auth, account_a, emulator):
+    return connect_account(auth, emulator, "admin@acme.test")
 
 
 def _start_all(account, admin) -> tuple[int, int]:

@@ -134,7 +134,8 @@ def test_static_files_may_be_cached(client):
 def test_development_and_demo_make_their_own_secret_key(tmp_path):
     from concurrent.futures import ProcessPoolExecutor
 
-    from config import DemoConfig, DevelopmentConfig
+    from config import DemoConfig
+    from config import DevelopmentConfig
 
     # No key printed in the source: without SECRET_KEY in the environment, one is made.
     assert DevelopmentConfig.SECRET_KEY_FROM_INSTANCE and DemoConfig.SECRET_KEY_FROM_INSTANCE

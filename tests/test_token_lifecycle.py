@@ -8,11 +8,17 @@ import sqlalchemy as sa
 from lemontaps.extensions import db
 from lemontaps.jobs.export import run_push_batch
 from lemontaps.jobs.sweeper import sweep
-from lemontaps.models import PushItem, PushKind, SalesforceConnection
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
+from lemontaps.models import SalesforceConnection
 from lemontaps.pushes import states
-from lemontaps.services.salesforce_session import client_for, refresh_access_token
-from tests.helpers import admin_of, make_contact, make_user
-from tests.salesforce_helpers import connect_account, control
+from lemontaps.services.salesforce_session import client_for
+from lemontaps.services.salesforce_session import refresh_access_token
+from tests.helpers import admin_of
+from tests.helpers import make_contact
+from tests.helpers import make_user
+from tests.salesforce_helpers import connect_account
+from tests.salesforce_helpers import control
 
 CLIENT_ID = "3MVG9LemontapsDemoClientId"
 
@@ -110,7 +116,8 @@ def test_invalid_client_is_an_operator_error_not_a_reconnect(app, account_a, org
 
 
 def test_refresh_goes_to_the_sandbox_host_for_sandbox_connections(app, auth, account_a, emulator):
-    from tests.salesforce_helpers import callback_path, sf_browser_login
+    from tests.salesforce_helpers import callback_path
+    from tests.salesforce_helpers import sf_browser_login
 
     client = auth.client("admin@acme.test")
     started = client.post("/integrations/salesforce/authorize", data={"environment": "sandbox"})
@@ -146,7 +153,8 @@ def _second_org(org) -> str:
 
 
 def test_switching_orgs_asks_first_and_then_starts_over(auth, account_a, org, emulator):
-    from tests.salesforce_helpers import callback_path, sf_browser_login
+    from tests.salesforce_helpers import callback_path
+    from tests.salesforce_helpers import sf_browser_login
 
     exported = push_one(account_a, org["id"], first_name="K", last_name="L")
     assert exported.state == "exported"
@@ -190,7 +198,8 @@ def test_switching_orgs_asks_first_and_then_starts_over(auth, account_a, org, em
 
 
 def test_keeping_the_org_revokes_the_new_token(auth, account_a, org, emulator):
-    from tests.salesforce_helpers import callback_path, sf_browser_login
+    from tests.salesforce_helpers import callback_path
+    from tests.salesforce_helpers import sf_browser_login
 
     other_org = _second_org(org)
     client = auth.client("admin@acme.test")

@@ -9,9 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import PushKind, User
+from lemontaps.models import PushKind
+from lemontaps.models import User
 from lemontaps.pushes import states
-from tests.helpers import admin_of, make_contact, make_user
+from tests.helpers import admin_of
+from tests.helpers import make_contact
+from tests.helpers import make_user
 
 PUBLIC, USER, ADMIN = "public", "user", "admin"
 # Any user, but only with an API token: no cookie, and anonymous callers get a 401 JSON.
@@ -171,7 +174,8 @@ def _call(client, method, url, headers=None):
 
 def _api_call(client, method, url, user):
     """An API request as `user`, with a fresh token (the walk's profile routes revoke tokens)."""
-    from tests.helpers import bearer, make_api_token
+    from tests.helpers import bearer
+    from tests.helpers import make_api_token
 
     return _call(client, method, url, bearer(make_api_token(user)))
 

@@ -5,7 +5,8 @@ import time_machine
 
 from lemontaps.extensions import db
 from lemontaps.models import User
-from tests.helpers import admin_of, make_user
+from tests.helpers import admin_of
+from tests.helpers import make_user
 
 
 def _user(email: str) -> User:

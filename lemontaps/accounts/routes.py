@@ -1,16 +1,27 @@
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
 
 from lemontaps.accounts import bp
-from lemontaps.accounts.forms import ChangePasswordForm, InviteForm, ProfileForm, RoleForm
+from lemontaps.accounts.forms import ChangePasswordForm
+from lemontaps.accounts.forms import InviteForm
+from lemontaps.accounts.forms import ProfileForm
+from lemontaps.accounts.forms import RoleForm
 from lemontaps.authz import admin_required
 from lemontaps.extensions import db
 from lemontaps.forms import EmptyForm
 from lemontaps.models import User
 from lemontaps.notifications import email as mails
-from lemontaps.services import api_tokens, users
+from lemontaps.services import api_tokens
+from lemontaps.services import users
 
 RULE_MESSAGES = {
     "last_admin": lambda: _("The account needs at least one active admin."),

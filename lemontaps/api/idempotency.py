@@ -15,12 +15,16 @@ from datetime import timedelta
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Response, g, make_response, request
+from flask import Response
+from flask import g
+from flask import make_response
+from flask import request
 from sqlalchemy.exc import IntegrityError
 
 from lemontaps.api.responses import api_error
 from lemontaps.extensions import db
-from lemontaps.models import IdempotencyRecord, utcnow
+from lemontaps.models import IdempotencyRecord
+from lemontaps.models import utcnow
 
 HEADER = "Idempotency-Key"
 KEY_MAX = 255

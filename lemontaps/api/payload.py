@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, User
+from lemontaps.models import Contact
+from lemontaps.models import User
 from lemontaps.services import contact_validation as rules
-from lemontaps.services.contacts import ContactRuleError, check_met_by
+from lemontaps.services.contacts import ContactRuleError
+from lemontaps.services.contacts import check_met_by
 
 # What a client may send. account_id, uuid, source, id and the timestamps are not here:
 # sending them is a 422, never a silent write (no mass assignment).

@@ -1,15 +1,25 @@
 """/api/v1/contacts: the same contacts, permissions and rules as the web pages."""
 
-from flask import g, jsonify, request, url_for
+from flask import g
+from flask import jsonify
+from flask import request
+from flask import url_for
 
 from lemontaps.api import bp
-from lemontaps.api.idempotency import after_commit, write
-from lemontaps.api.payload import contact_json, validate_payload
-from lemontaps.api.responses import CODES, api_error, http_error
-from lemontaps.extensions import csrf, db, login_manager
+from lemontaps.api.idempotency import after_commit
+from lemontaps.api.idempotency import write
+from lemontaps.api.payload import contact_json
+from lemontaps.api.payload import validate_payload
+from lemontaps.api.responses import CODES
+from lemontaps.api.responses import api_error
+from lemontaps.api.responses import http_error
+from lemontaps.extensions import csrf
+from lemontaps.extensions import db
+from lemontaps.extensions import login_manager
 from lemontaps.models import ContactSource
 from lemontaps.pushes import automatic
-from lemontaps.services import api_tokens, contacts
+from lemontaps.services import api_tokens
+from lemontaps.services import contacts
 
 # Bodies are one contact: far below the app-wide limit that the CSV upload needs.
 MAX_BODY = 64 * 1024

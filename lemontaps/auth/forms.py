@@ -1,9 +1,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import EmailField
+from wtforms import PasswordField
+from wtforms import SubmitField
+from wtforms.validators import DataRequired
+from wtforms.validators import EqualTo
+from wtforms.validators import Length
 
-from lemontaps.services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from lemontaps.services.passwords import MAX_PASSWORD_LENGTH
+from lemontaps.services.passwords import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):

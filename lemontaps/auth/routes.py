@@ -1,12 +1,23 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
 
 from lemontaps.auth import bp
-from lemontaps.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
-from lemontaps.extensions import db, limiter
+from lemontaps.auth.forms import ForgotPasswordForm
+from lemontaps.auth.forms import LoginForm
+from lemontaps.auth.forms import SetPasswordForm
+from lemontaps.extensions import db
+from lemontaps.extensions import limiter
 from lemontaps.notifications import email as mails
 from lemontaps.services import users
 

@@ -3,18 +3,18 @@ from datetime import date
 import pycountry
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    EmailField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TelField,
-    TextAreaField,
-    URLField,
-)
-from wtforms.validators import InputRequired, StopValidation, ValidationError
+from wtforms import BooleanField
+from wtforms import DateField
+from wtforms import EmailField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import TelField
+from wtforms import TextAreaField
+from wtforms import URLField
+from wtforms.validators import InputRequired
+from wtforms.validators import StopValidation
+from wtforms.validators import ValidationError
 
 from lemontaps.services import contact_validation as rules
 

@@ -1,14 +1,24 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required
 
 from lemontaps.contacts import bp
-from lemontaps.contacts.forms import ContactForm, country_suggestions
+from lemontaps.contacts.forms import ContactForm
+from lemontaps.contacts.forms import country_suggestions
 from lemontaps.extensions import db
 from lemontaps.forms import EmptyForm
 from lemontaps.htmx import render_page_or_partial
-from lemontaps.models import Contact, ContactSource, User
-from lemontaps.pushes import automatic, progress
+from lemontaps.models import Contact
+from lemontaps.models import ContactSource
+from lemontaps.models import User
+from lemontaps.pushes import automatic
+from lemontaps.pushes import progress
 from lemontaps.pushes.permissions import user_may_push
 from lemontaps.services import contacts
 from lemontaps.services.salesforce_connect import connection_for

@@ -7,28 +7,39 @@ not see are a 404, whatever the browser sends."""
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort
+from flask import flash
+from flask import make_response
+from flask import redirect
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required
 from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 
 from lemontaps.exports import bp
 from lemontaps.extensions import db
 from lemontaps.forms import EmptyForm
-from lemontaps.htmx import (
-    STOP_POLLING,
-    hx_trigger,
-    is_htmx,
-    render_page_or_partial,
-    varies_on_htmx,
-)
-from lemontaps.models import Contact, Push, PushItem, utcnow
+from lemontaps.htmx import STOP_POLLING
+from lemontaps.htmx import hx_trigger
+from lemontaps.htmx import is_htmx
+from lemontaps.htmx import render_page_or_partial
+from lemontaps.htmx import varies_on_htmx
+from lemontaps.models import Contact
+from lemontaps.models import Push
+from lemontaps.models import PushItem
+from lemontaps.models import utcnow
 from lemontaps.pushes import progress
 from lemontaps.pushes.dispatch import enqueue_push
 from lemontaps.pushes.permissions import user_may_push
-from lemontaps.pushes.reasons import note_text, reason_hint, reason_text
-from lemontaps.pushes.start import PushRefused, refusal, start_manual_push
+from lemontaps.pushes.reasons import note_text
+from lemontaps.pushes.reasons import reason_hint
+from lemontaps.pushes.reasons import reason_text
+from lemontaps.pushes.start import PushRefused
+from lemontaps.pushes.start import refusal
+from lemontaps.pushes.start import start_manual_push
 from lemontaps.queueing import enqueue_safely
 from lemontaps.services import contacts
 from lemontaps.services.salesforce_connect import connection_for
@@ -107,7 +118,8 @@ def _dialog_refusal() -> dict | None:
 
 
 def _target_object() -> str:
-    from lemontaps.models import IntegrationSettings, TargetObject
+    from lemontaps.models import IntegrationSettings
+    from lemontaps.models import TargetObject
 
     settings = db.session.get(IntegrationSettings, current_user.account_id)
     return settings.target_object if settings else TargetObject.LEAD.value

@@ -1,7 +1,13 @@
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from lemontaps.authz import admin_required
 from lemontaps.extensions import db

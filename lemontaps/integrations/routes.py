@@ -1,13 +1,11 @@
-from flask import (
-    abort,
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,19 +14,21 @@ from lemontaps.extensions import db
 from lemontaps.forms import EmptyForm
 from lemontaps.htmx import render_page_or_partial
 from lemontaps.integrations import bp
-from lemontaps.integrations.forms import ConnectForm, SettingsForm
+from lemontaps.integrations.forms import ConnectForm
+from lemontaps.integrations.forms import SettingsForm
 from lemontaps.integrations.messages import connect_error_message
-from lemontaps.models import ExportMode, OAuthAttempt
-from lemontaps.pushes.dispatch import enqueue_push, enqueue_resume_after_connect
-from lemontaps.pushes.start import (
-    count_unsettled,
-    drop_for_other_orgs,
-    drop_waiting_automatic,
-    retarget_to_org,
-    waiting_for_other_org,
-)
+from lemontaps.models import ExportMode
+from lemontaps.models import OAuthAttempt
+from lemontaps.pushes.dispatch import enqueue_push
+from lemontaps.pushes.dispatch import enqueue_resume_after_connect
+from lemontaps.pushes.start import count_unsettled
+from lemontaps.pushes.start import drop_for_other_orgs
+from lemontaps.pushes.start import drop_waiting_automatic
+from lemontaps.pushes.start import retarget_to_org
+from lemontaps.pushes.start import waiting_for_other_org
 from lemontaps.queueing import enqueue_safely
-from lemontaps.salesforce.errors import HostNotAllowed, SalesforceError
+from lemontaps.salesforce.errors import HostNotAllowed
+from lemontaps.salesforce.errors import SalesforceError
 from lemontaps.services import salesforce_connect as connect
 
 

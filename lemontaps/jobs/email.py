@@ -10,7 +10,9 @@ from flask import current_app
 
 from lemontaps.extensions import db
 from lemontaps.jobs.context import job_session
-from lemontaps.models import Push, SalesforceConnection, utcnow
+from lemontaps.models import Push
+from lemontaps.models import SalesforceConnection
+from lemontaps.models import utcnow
 from lemontaps.notifications.email import send_push_summary_mail
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,9 @@ def send_push_summary(push_id: int, still_waiting: int = 0) -> bool:
 
 def send_reconnect_mails(connection_id: int) -> int:
     """Tell every active admin once that Salesforce needs reconnecting."""
-    from lemontaps.models import ConnectionStatus, Role, User
+    from lemontaps.models import ConnectionStatus
+    from lemontaps.models import Role
+    from lemontaps.models import User
     from lemontaps.notifications.email import send_reconnect_mail
 
     with job_session():

@@ -8,9 +8,17 @@ from flask import current_app
 from lemontaps.extensions import db
 from lemontaps.jobs.context import job_session
 from lemontaps.jobs.heartbeat import item_heartbeat
-from lemontaps.jobs.sweeper import notify_reconnect_needed, resume_account
-from lemontaps.models import ExportState, Push, PushItem, PushKind, PushStatus, User
-from lemontaps.pushes import dispatch, engine, states
+from lemontaps.jobs.sweeper import notify_reconnect_needed
+from lemontaps.jobs.sweeper import resume_account
+from lemontaps.models import ExportState
+from lemontaps.models import Push
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
+from lemontaps.models import PushStatus
+from lemontaps.models import User
+from lemontaps.pushes import dispatch
+from lemontaps.pushes import engine
+from lemontaps.pushes import states
 from lemontaps.pushes.permissions import user_may_push
 
 

@@ -9,10 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
+from flask import current_app
 
 from lemontaps.extensions import db
-from lemontaps.models import ExportState, PushItem, utcnow
+from lemontaps.models import ExportState
+from lemontaps.models import PushItem
+from lemontaps.models import utcnow
 
 log = logging.getLogger(__name__)
 

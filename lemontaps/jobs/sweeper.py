@@ -9,7 +9,8 @@ from flask import current_app
 
 from lemontaps.extensions import db
 from lemontaps.models import utcnow
-from lemontaps.pushes import dispatch, recovery
+from lemontaps.pushes import dispatch
+from lemontaps.pushes import recovery
 from lemontaps.queueing import enqueue_safely
 from lemontaps.services.salesforce_connect import retry_pending_revocations
 

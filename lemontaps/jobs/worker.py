@@ -7,7 +7,8 @@ import os
 import threading
 
 from flask import Flask
-from rq import Worker, get_current_job
+from rq import Worker
+from rq import get_current_job
 from rq.serializers import JSONSerializer
 
 from lemontaps.queueing import QUEUES

@@ -1,4 +1,7 @@
-from flask import current_app, jsonify, redirect, url_for
+from flask import current_app
+from flask import jsonify
+from flask import redirect
+from flask import url_for
 from flask_login import login_required
 
 from lemontaps.main import bp

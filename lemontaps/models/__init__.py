@@ -3,39 +3,37 @@
 Models never commit: the caller (view, API handler, job, CLI) owns the transaction.
 """
 
-from lemontaps.models.accounts import Account, Role, User, utcnow
-from lemontaps.models.api_tokens import ApiToken, IdempotencyRecord
-from lemontaps.models.contacts import (
-    Contact,
-    ContactSource,
-    contact_search_text,
-    fold_for_search,
-    new_contact_uuid,
-)
+from lemontaps.models.accounts import Account
+from lemontaps.models.accounts import Role
+from lemontaps.models.accounts import User
+from lemontaps.models.accounts import utcnow
+from lemontaps.models.api_tokens import ApiToken
+from lemontaps.models.api_tokens import IdempotencyRecord
+from lemontaps.models.contacts import Contact
+from lemontaps.models.contacts import ContactSource
+from lemontaps.models.contacts import contact_search_text
+from lemontaps.models.contacts import fold_for_search
+from lemontaps.models.contacts import new_contact_uuid
 from lemontaps.models.imports import ContactImport
-from lemontaps.models.integration import (
-    ConnectionStatus,
-    ExportMode,
-    IntegrationSettings,
-    OAuthAttempt,
-    OrgDescribe,
-    PendingRevocation,
-    PushPermission,
-    SalesforceConnection,
-    TargetObject,
-)
-from lemontaps.models.pushes import (
-    PUSHABLE,
-    SETTLED,
-    UNSETTLED,
-    ContactExport,
-    EmailClaim,
-    ExportState,
-    Push,
-    PushItem,
-    PushKind,
-    PushStatus,
-)
+from lemontaps.models.integration import ConnectionStatus
+from lemontaps.models.integration import ExportMode
+from lemontaps.models.integration import IntegrationSettings
+from lemontaps.models.integration import OAuthAttempt
+from lemontaps.models.integration import OrgDescribe
+from lemontaps.models.integration import PendingRevocation
+from lemontaps.models.integration import PushPermission
+from lemontaps.models.integration import SalesforceConnection
+from lemontaps.models.integration import TargetObject
+from lemontaps.models.pushes import PUSHABLE
+from lemontaps.models.pushes import SETTLED
+from lemontaps.models.pushes import UNSETTLED
+from lemontaps.models.pushes import ContactExport
+from lemontaps.models.pushes import EmailClaim
+from lemontaps.models.pushes import ExportState
+from lemontaps.models.pushes import Push
+from lemontaps.models.pushes import PushItem
+from lemontaps.models.pushes import PushKind
+from lemontaps.models.pushes import PushStatus
 
 __all__ = [
     "PUSHABLE",

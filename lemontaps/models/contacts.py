@@ -3,13 +3,18 @@
 import enum
 import unicodedata
 import uuid
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from lemontaps.extensions import db
-from lemontaps.models.accounts import Account, User, utcnow
+from lemontaps.models.accounts import Account
+from lemontaps.models.accounts import User
+from lemontaps.models.accounts import utcnow
 
 
 class ContactSource(enum.StrEnum):

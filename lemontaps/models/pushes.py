@@ -6,10 +6,13 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from lemontaps.extensions import db
-from lemontaps.models.accounts import User, utcnow
+from lemontaps.models.accounts import User
+from lemontaps.models.accounts import utcnow
 from lemontaps.models.contacts import Contact
 
 

@@ -4,7 +4,8 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import current_app
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Message

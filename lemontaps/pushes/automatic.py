@@ -7,9 +7,12 @@ their own: they commit what they queued and then enqueue the job (docs/architect
 from __future__ import annotations
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, ContactExport, PushItem
+from lemontaps.models import Contact
+from lemontaps.models import ContactExport
+from lemontaps.models import PushItem
 from lemontaps.pushes.dispatch import enqueue_automatic
-from lemontaps.pushes.start import queue_automatic, repush_after_edit
+from lemontaps.pushes.start import queue_automatic
+from lemontaps.pushes.start import repush_after_edit
 from lemontaps.queueing import enqueue_safely
 
 # Data reasons: fixed by editing the contact. Duplicates are not retried.

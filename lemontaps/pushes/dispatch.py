@@ -6,7 +6,10 @@ no job module and the workflow never imports the jobs that call it."""
 from __future__ import annotations
 
 from lemontaps.pushes import states
-from lemontaps.queueing import EMAILS, EXPORTS, enqueue, mail_retry
+from lemontaps.queueing import EMAILS
+from lemontaps.queueing import EXPORTS
+from lemontaps.queueing import enqueue
+from lemontaps.queueing import mail_retry
 
 RUN_PUSH_BATCH = "lemontaps.jobs.export.run_push_batch"
 RUN_AUTOMATIC_PUSH = "lemontaps.jobs.export.run_automatic_push"

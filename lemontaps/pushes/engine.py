@@ -17,51 +17,47 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from urllib.parse import quote as url_quote
 
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import (
-    UNSETTLED,
-    ConnectionStatus,
-    Contact,
-    ContactExport,
-    EmailClaim,
-    ExportState,
-    IntegrationSettings,
-    OrgDescribe,
-    Push,
-    PushItem,
-    SalesforceConnection,
-    utcnow,
-)
+from lemontaps.models import UNSETTLED
+from lemontaps.models import ConnectionStatus
+from lemontaps.models import Contact
+from lemontaps.models import ContactExport
+from lemontaps.models import EmailClaim
+from lemontaps.models import ExportState
+from lemontaps.models import IntegrationSettings
+from lemontaps.models import OrgDescribe
+from lemontaps.models import Push
+from lemontaps.models import PushItem
+from lemontaps.models import SalesforceConnection
+from lemontaps.models import utcnow
 from lemontaps.pushes import states
 from lemontaps.salesforce import soql
 from lemontaps.salesforce.client import SalesforceClient
-from lemontaps.salesforce.errors import (
-    ApiDisabled,
-    RequestLimitExceeded,
-    SalesforceError,
-    TokenError,
-    TransientError,
-)
-from lemontaps.services.mapping import (
-    MAPPED_FIELDS,
-    MappedRecord,
-    MappingFailure,
-    email_key,
-    map_contact,
-)
-from lemontaps.services.salesforce_connect import (
-    EXTERNAL_ID_FIELD,
-    SalesforceSetup,
-    connection_for,
-    describe_summary,
-)
-from lemontaps.services.salesforce_session import NeedsReconnect, client_for
+from lemontaps.salesforce.errors import ApiDisabled
+from lemontaps.salesforce.errors import RequestLimitExceeded
+from lemontaps.salesforce.errors import SalesforceError
+from lemontaps.salesforce.errors import TokenError
+from lemontaps.salesforce.errors import TransientError
+from lemontaps.services.mapping import MAPPED_FIELDS
+from lemontaps.services.mapping import MappedRecord
+from lemontaps.services.mapping import MappingFailure
+from lemontaps.services.mapping import email_key
+from lemontaps.services.mapping import map_contact
+from lemontaps.services.salesforce_connect import EXTERNAL_ID_FIELD
+from lemontaps.services.salesforce_connect import SalesforceSetup
+from lemontaps.services.salesforce_connect import connection_for
+from lemontaps.services.salesforce_connect import describe_summary
+from lemontaps.services.salesforce_session import NeedsReconnect
+from lemontaps.services.salesforce_session import client_for
 
 MAX_ROUNDS = 4
 IN_LIST_MAX_URL_CHARS = 9000

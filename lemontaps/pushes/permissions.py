@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from lemontaps.extensions import db
-from lemontaps.models import IntegrationSettings, PushPermission, User
+from lemontaps.models import IntegrationSettings
+from lemontaps.models import PushPermission
+from lemontaps.models import User
 
 
 def may_push(user: User, settings: IntegrationSettings | None) -> bool:

@@ -8,28 +8,31 @@ SQL statements does not grow with the account's size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from lemontaps.extensions import db
-from lemontaps.models import (
-    UNSETTLED,
-    Contact,
-    ContactExport,
-    ExportState,
-    OrgDescribe,
-    Push,
-    PushItem,
-    PushKind,
-    PushStatus,
-    User,
-    utcnow,
-)
+from lemontaps.models import UNSETTLED
+from lemontaps.models import Contact
+from lemontaps.models import ContactExport
+from lemontaps.models import ExportState
+from lemontaps.models import OrgDescribe
+from lemontaps.models import Push
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
+from lemontaps.models import PushStatus
+from lemontaps.models import User
+from lemontaps.models import utcnow
 from lemontaps.pushes import states
-from lemontaps.services import contacts, mapping
-from lemontaps.services.contacts import ContactPage, Cursor, Sort
+from lemontaps.services import contacts
+from lemontaps.services import mapping
+from lemontaps.services.contacts import ContactPage
+from lemontaps.services.contacts import Cursor
+from lemontaps.services.contacts import Sort
 
 # The table's state filters: name -> the contact states it covers. A list that can grow.
 FILTERS: dict[str, tuple[str, ...]] = {

@@ -11,20 +11,19 @@ These functions change and flush; `lemontaps.jobs.sweeper` commits and enqueues.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import (
-    ConnectionStatus,
-    ExportState,
-    Push,
-    PushItem,
-    PushKind,
-    PushStatus,
-    SalesforceConnection,
-)
+from lemontaps.models import ConnectionStatus
+from lemontaps.models import ExportState
+from lemontaps.models import Push
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
+from lemontaps.models import PushStatus
+from lemontaps.models import SalesforceConnection
 from lemontaps.pushes import states
 from lemontaps.services.salesforce_connect import connection_for
 

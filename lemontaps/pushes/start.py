@@ -8,23 +8,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import (
-    UNSETTLED,
-    Contact,
-    ContactExport,
-    ExportMode,
-    ExportState,
-    IntegrationSettings,
-    Push,
-    PushItem,
-    PushKind,
-    PushStatus,
-    User,
-)
+from lemontaps.models import UNSETTLED
+from lemontaps.models import Contact
+from lemontaps.models import ContactExport
+from lemontaps.models import ExportMode
+from lemontaps.models import ExportState
+from lemontaps.models import IntegrationSettings
+from lemontaps.models import Push
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
+from lemontaps.models import PushStatus
+from lemontaps.models import User
 from lemontaps.pushes import states
 from lemontaps.pushes.permissions import user_may_push
 from lemontaps.services.contacts import visible_contacts
-from lemontaps.services.salesforce_connect import connection_for, integration_settings
+from lemontaps.services.salesforce_connect import connection_for
+from lemontaps.services.salesforce_connect import integration_settings
 
 MAX_CONTACTS_PER_PUSH = 100_000
 

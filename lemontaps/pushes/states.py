@@ -9,19 +9,17 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import (
-    UNSETTLED,
-    Contact,
-    ContactExport,
-    EmailClaim,
-    ExportState,
-    Push,
-    PushItem,
-    PushKind,
-    PushStatus,
-    User,
-    utcnow,
-)
+from lemontaps.models import UNSETTLED
+from lemontaps.models import Contact
+from lemontaps.models import ContactExport
+from lemontaps.models import EmailClaim
+from lemontaps.models import ExportState
+from lemontaps.models import Push
+from lemontaps.models import PushItem
+from lemontaps.models import PushKind
+from lemontaps.models import PushStatus
+from lemontaps.models import User
+from lemontaps.models import utcnow
 
 BATCH_SIZE = 200  # one sObject Collections call; no job handles more
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import ExportState, Push, PushItem
+from lemontaps.models import ExportState
+from lemontaps.models import Push
+from lemontaps.models import PushItem
 from lemontaps.pushes.reasons import reason_text
 from lemontaps.pushes.states import push_counts
 

@@ -9,12 +9,10 @@ from typing import Any
 
 import requests
 
-from lemontaps.salesforce.errors import (
-    HostNotAllowed,
-    InvalidSession,
-    TransientError,
-    error_from_response,
-)
+from lemontaps.salesforce.errors import HostNotAllowed
+from lemontaps.salesforce.errors import InvalidSession
+from lemontaps.salesforce.errors import TransientError
+from lemontaps.salesforce.errors import error_from_response
 
 API_VERSION = "62.0"
 TIMEOUT = (5, 60)

@@ -15,7 +15,9 @@ import requests
 from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
-from lemontaps.salesforce.errors import TokenError, TransientError, token_error_from_response
+from lemontaps.salesforce.errors import TokenError
+from lemontaps.salesforce.errors import TransientError
+from lemontaps.salesforce.errors import token_error_from_response
 
 SCOPE = ["api", "refresh_token"]
 TIMEOUT = (5, 30)

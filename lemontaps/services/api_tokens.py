@@ -9,7 +9,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import ApiToken, User, utcnow
+from lemontaps.models import ApiToken
+from lemontaps.models import User
+from lemontaps.models import utcnow
 
 TOKEN_PREFIX = "lt_"
 SHOWN_PREFIX_LENGTH = len(TOKEN_PREFIX) + 6

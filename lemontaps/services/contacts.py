@@ -14,7 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, ContactSource, User, fold_for_search
+from lemontaps.models import Contact
+from lemontaps.models import ContactSource
+from lemontaps.models import User
+from lemontaps.models import fold_for_search
 
 PAGE_SIZE = 50
 # Above this many matches the table says "more than N" instead of counting them all.

@@ -13,8 +13,10 @@ import re
 import secrets
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import timedelta
 from typing import Any
 
 import charset_normalizer
@@ -22,7 +24,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from lemontaps.extensions import db
-from lemontaps.models import ContactImport, ContactSource, User, utcnow
+from lemontaps.models import ContactImport
+from lemontaps.models import ContactSource
+from lemontaps.models import User
+from lemontaps.models import utcnow
 from lemontaps.services import contact_validation as rules
 from lemontaps.services.contacts import create_contact
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import functools
 import gettext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 
 import pycountry

@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,25 +17,22 @@ import sqlalchemy as sa
 
 from lemontaps.crypto import TokenCipher
 from lemontaps.extensions import db
-from lemontaps.models import (
-    ConnectionStatus,
-    IntegrationSettings,
-    OAuthAttempt,
-    OrgDescribe,
-    PendingRevocation,
-    SalesforceConnection,
-    TargetObject,
-    User,
-    utcnow,
-)
+from lemontaps.models import ConnectionStatus
+from lemontaps.models import IntegrationSettings
+from lemontaps.models import OAuthAttempt
+from lemontaps.models import OrgDescribe
+from lemontaps.models import PendingRevocation
+from lemontaps.models import SalesforceConnection
+from lemontaps.models import TargetObject
+from lemontaps.models import User
+from lemontaps.models import utcnow
 from lemontaps.salesforce import oauth
-from lemontaps.salesforce.client import ApiUsage, SalesforceClient
-from lemontaps.salesforce.errors import (
-    ApiDisabled,
-    HostNotAllowed,
-    SalesforceError,
-    TokenError,
-)
+from lemontaps.salesforce.client import ApiUsage
+from lemontaps.salesforce.client import SalesforceClient
+from lemontaps.salesforce.errors import ApiDisabled
+from lemontaps.salesforce.errors import HostNotAllowed
+from lemontaps.salesforce.errors import SalesforceError
+from lemontaps.salesforce.errors import TokenError
 from lemontaps.salesforce.hosts import HostPolicy
 
 ATTEMPT_MAX_AGE = timedelta(minutes=15)

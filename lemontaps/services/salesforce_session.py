@@ -13,19 +13,20 @@ import requests
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import ConnectionStatus, SalesforceConnection, utcnow
+from lemontaps.models import ConnectionStatus
+from lemontaps.models import SalesforceConnection
+from lemontaps.models import utcnow
 from lemontaps.salesforce import oauth
 from lemontaps.salesforce.client import SalesforceClient
-from lemontaps.salesforce.errors import TokenError, TransientError
-from lemontaps.services.salesforce_connect import (
-    ACCESS_TOKEN,
-    REFRESH_TOKEN,
-    SalesforceSetup,
-    _apply_describes,
-    _note_usage,
-    run_checks,
-    target_object_of,
-)
+from lemontaps.salesforce.errors import TokenError
+from lemontaps.salesforce.errors import TransientError
+from lemontaps.services.salesforce_connect import ACCESS_TOKEN
+from lemontaps.services.salesforce_connect import REFRESH_TOKEN
+from lemontaps.services.salesforce_connect import SalesforceSetup
+from lemontaps.services.salesforce_connect import _apply_describes
+from lemontaps.services.salesforce_connect import _note_usage
+from lemontaps.services.salesforce_connect import run_checks
+from lemontaps.services.salesforce_connect import target_object_of
 
 
 class NeedsReconnect(Exception):

@@ -9,8 +9,11 @@ import requests
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from lemontaps.crypto import TokenCipher, instance_secret, parse_keys
-from lemontaps.salesforce.hosts import HostPolicy, is_loopback
+from lemontaps.crypto import TokenCipher
+from lemontaps.crypto import instance_secret
+from lemontaps.crypto import parse_keys
+from lemontaps.salesforce.hosts import HostPolicy
+from lemontaps.salesforce.hosts import is_loopback
 from lemontaps.salesforce.oauth import OAuthClientConfig
 from lemontaps.services.salesforce_connect import SalesforceSetup
 

@@ -6,7 +6,10 @@ Functions take explicit arguments and never commit; the caller owns the transact
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Account, Role, User, utcnow
+from lemontaps.models import Account
+from lemontaps.models import Role
+from lemontaps.models import User
+from lemontaps.models import utcnow
 from lemontaps.services.passwords import PasswordService
 
 INVITE = "invite"

@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .build_from_recordings import INSTANCE_URL_PLACEHOLDER, VERSION_PLACEHOLDER
-from .countries import COUNTRIES, STATES_BY_COUNTRY
-from .fields import labelled_picklist_entries, make_field, picklist_entries, valid_for_bitmap
+from .build_from_recordings import INSTANCE_URL_PLACEHOLDER
+from .build_from_recordings import VERSION_PLACEHOLDER
+from .countries import COUNTRIES
+from .countries import STATES_BY_COUNTRY
+from .fields import labelled_picklist_entries
+from .fields import make_field
+from .fields import picklist_entries
+from .fields import valid_for_bitmap
 from .handwritten import HANDWRITTEN_OBJECTS
 
 __all__ = [

@@ -9,7 +9,8 @@ describe has (57 in the v59.0 recordings), with type-dependent values
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 # Defaults of a plain, optional, editable standard field (values as in the

@@ -11,8 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .build_from_recordings import INSTANCE_URL_PLACEHOLDER, VERSION_PLACEHOLDER
-from .fields import audit_fields, id_field, is_deleted_field, make_field, owner_field
+from .build_from_recordings import INSTANCE_URL_PLACEHOLDER
+from .build_from_recordings import VERSION_PLACEHOLDER
+from .fields import audit_fields
+from .fields import id_field
+from .fields import is_deleted_field
+from .fields import make_field
+from .fields import owner_field
 
 _LEAD_OR_CONTACT = ["Contact", "Lead"]
 

@@ -13,25 +13,21 @@ from werkzeug.serving import make_server
 
 from lemontaps.extensions import db
 from salesforce_emulator.control import ControlClient
-from tests.browser.helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    DEMO_CLIENT_ID,
-    Live,
-    is_up,
-    require_chromium,
-)
-from tests.e2e.helpers import (
-    CALLBACK_PATH,
-    TOKEN_KEYS,
-    Mailbox,
-    RedisServer,
-    Workers,
-    create_deployed_app,
-    free_port,
-    start_emulator,
-    wait_until,
-)
+from tests.browser.helpers import CHROMIUM
+from tests.browser.helpers import CHROMIUM_ARGS
+from tests.browser.helpers import DEMO_CLIENT_ID
+from tests.browser.helpers import Live
+from tests.browser.helpers import is_up
+from tests.browser.helpers import require_chromium
+from tests.e2e.helpers import CALLBACK_PATH
+from tests.e2e.helpers import TOKEN_KEYS
+from tests.e2e.helpers import Mailbox
+from tests.e2e.helpers import RedisServer
+from tests.e2e.helpers import Workers
+from tests.e2e.helpers import create_deployed_app
+from tests.e2e.helpers import free_port
+from tests.e2e.helpers import start_emulator
+from tests.e2e.helpers import wait_until
 
 
 @pytest.fixture(scope="module")

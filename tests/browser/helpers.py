@@ -3,7 +3,8 @@ stand-in, logging in through the browser, connecting over plain HTTP, screenshot
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,8 +13,13 @@ import requests
 
 from config import Config
 from salesforce_emulator.control import ControlClient
-from tests.e2e.helpers import CALLBACK_PATH, ROOT, Mailbox, Workers
-from tests.helpers import PASSWORD, AuthActions, csrf_token_of
+from tests.e2e.helpers import CALLBACK_PATH
+from tests.e2e.helpers import ROOT
+from tests.e2e.helpers import Mailbox
+from tests.e2e.helpers import Workers
+from tests.helpers import PASSWORD
+from tests.helpers import AuthActions
+from tests.helpers import csrf_token_of
 from tests.salesforce_helpers import browser_login
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -9,16 +9,18 @@ import pytest
 from playwright.sync_api import expect
 
 from lemontaps.extensions import db
-from tests.browser.helpers import (
-    DESKTOP,
-    PHONE,
-    connect_over_http,
-    fits_width,
-    log_in,
-    new_context,
-    screenshot,
-)
-from tests.helpers import admin_of, make_account, make_contact, make_user, put_in_state
+from tests.browser.helpers import DESKTOP
+from tests.browser.helpers import PHONE
+from tests.browser.helpers import connect_over_http
+from tests.browser.helpers import fits_width
+from tests.browser.helpers import log_in
+from tests.browser.helpers import new_context
+from tests.browser.helpers import screenshot
+from tests.helpers import admin_of
+from tests.helpers import make_account
+from tests.helpers import make_contact
+from tests.helpers import make_user
+from tests.helpers import put_in_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -6,8 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from lemontaps.extensions import db
-from salesforce_emulator import DEMO_ADMIN_USERNAME, DEMO_PASSWORD
-from tests.browser.helpers import DESKTOP, PHONE, log_in, new_context
+from salesforce_emulator import DEMO_ADMIN_USERNAME
+from salesforce_emulator import DEMO_PASSWORD
+from tests.browser.helpers import DESKTOP
+from tests.browser.helpers import PHONE
+from tests.browser.helpers import log_in
+from tests.browser.helpers import new_context
 from tests.helpers import make_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]

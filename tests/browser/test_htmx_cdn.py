@@ -9,8 +9,14 @@ import pytest
 from playwright.sync_api import expect
 
 from lemontaps.extensions import db
-from tests.browser.helpers import CDN, DESKTOP, PHONE, log_in, new_context
-from tests.helpers import admin_of, make_account, make_contact
+from tests.browser.helpers import CDN
+from tests.browser.helpers import DESKTOP
+from tests.browser.helpers import PHONE
+from tests.browser.helpers import log_in
+from tests.browser.helpers import new_context
+from tests.helpers import admin_of
+from tests.helpers import make_account
+from tests.helpers import make_contact
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -9,15 +9,16 @@ from playwright.sync_api import expect
 
 from lemontaps.extensions import db
 from lemontaps.models import IntegrationSettings
-from tests.browser.helpers import (
-    PHONE,
-    connect_over_http,
-    fits_width,
-    log_in,
-    new_context,
-    screenshot,
-)
-from tests.helpers import admin_of, make_account, make_contact, make_user
+from tests.browser.helpers import PHONE
+from tests.browser.helpers import connect_over_http
+from tests.browser.helpers import fits_width
+from tests.browser.helpers import log_in
+from tests.browser.helpers import new_context
+from tests.browser.helpers import screenshot
+from tests.helpers import admin_of
+from tests.helpers import make_account
+from tests.helpers import make_contact
+from tests.helpers import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -10,17 +10,15 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from lemontaps.extensions import db
-from tests.e2e.helpers import (
-    CALLBACK_PATH,
-    TOKEN_KEYS,
-    LiveServer,
-    Mailbox,
-    RedisServer,
-    Workers,
-    create_deployed_app,
-    free_port,
-    start_emulator,
-)
+from tests.e2e.helpers import CALLBACK_PATH
+from tests.e2e.helpers import TOKEN_KEYS
+from tests.e2e.helpers import LiveServer
+from tests.e2e.helpers import Mailbox
+from tests.e2e.helpers import RedisServer
+from tests.e2e.helpers import Workers
+from tests.e2e.helpers import create_deployed_app
+from tests.e2e.helpers import free_port
+from tests.e2e.helpers import start_emulator
 from tests.helpers import make_account
 
 

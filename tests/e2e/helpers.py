@@ -14,13 +14,15 @@ from pathlib import Path
 
 import requests
 import sqlalchemy as sa
-from flask import g, has_app_context
+from flask import g
+from flask import has_app_context
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from lemontaps import create_app
 from lemontaps.extensions import db
-from lemontaps.models import ContactExport, SalesforceConnection
+from lemontaps.models import ContactExport
+from lemontaps.models import SalesforceConnection
 from salesforce_emulator.control import ControlClient
 from tests.helpers import csrf_token_of
 from tests.salesforce_helpers import browser_login

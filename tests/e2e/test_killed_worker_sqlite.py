@@ -10,9 +10,17 @@ import sqlalchemy as sa
 
 from config import DemoConfig
 from lemontaps.extensions import db
-from lemontaps.models import Contact, PushItem
-from tests.e2e.helpers import Workers, all_settled, connect, start_push, states, wait_until
-from tests.helpers import bulk_insert_contacts, make_account, make_user
+from lemontaps.models import Contact
+from lemontaps.models import PushItem
+from tests.e2e.helpers import Workers
+from tests.e2e.helpers import all_settled
+from tests.e2e.helpers import connect
+from tests.e2e.helpers import start_push
+from tests.e2e.helpers import states
+from tests.e2e.helpers import wait_until
+from tests.helpers import bulk_insert_contacts
+from tests.helpers import make_account
+from tests.helpers import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 

@@ -7,9 +7,13 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import ContactExport, PushItem
+from lemontaps.models import ContactExport
+from lemontaps.models import PushItem
 from lemontaps.services import contacts as contact_service
-from tests.e2e.helpers import all_settled, connect, start_push, wait_until
+from tests.e2e.helpers import all_settled
+from tests.e2e.helpers import connect
+from tests.e2e.helpers import start_push
+from tests.e2e.helpers import wait_until
 from tests.helpers import make_account
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]

@@ -16,9 +16,15 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from lemontaps.extensions import db
-from lemontaps.models import Push, SalesforceConnection
+from lemontaps.models import Push
+from lemontaps.models import SalesforceConnection
 from lemontaps.services import contacts as contact_service
-from tests.e2e.helpers import Workers, all_settled, connect, free_port, start_push, wait_until
+from tests.e2e.helpers import Workers
+from tests.e2e.helpers import all_settled
+from tests.e2e.helpers import connect
+from tests.e2e.helpers import free_port
+from tests.e2e.helpers import start_push
+from tests.e2e.helpers import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 RETRY_INTERVALS = [1, 4, 8]

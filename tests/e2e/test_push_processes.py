@@ -9,10 +9,16 @@ import pytest
 import sqlalchemy as sa
 
 from lemontaps.extensions import db
-from lemontaps.models import Contact, PushItem, SalesforceConnection
+from lemontaps.models import Contact
+from lemontaps.models import PushItem
+from lemontaps.models import SalesforceConnection
 from lemontaps.services import contacts as contact_service
 from salesforce_emulator.control import ControlClient
-from tests.e2e.helpers import all_settled, connect, start_push, states, wait_until
+from tests.e2e.helpers import all_settled
+from tests.e2e.helpers import connect
+from tests.e2e.helpers import start_push
+from tests.e2e.helpers import states
+from tests.e2e.helpers import wait_until
 from tests.helpers import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from data_helpers import OrgClient, new_org
+from data_helpers import OrgClient
+from data_helpers import new_org
 
 from salesforce_emulator import create_emulator_app
 from salesforce_emulator.control import ControlClient

@@ -4,11 +4,13 @@ client that speaks the data API, and where the recordings live."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from salesforce_emulator import org_tools, orgs
+from salesforce_emulator import org_tools
+from salesforce_emulator import orgs
 from salesforce_emulator.state import emulator_state
 
 REPO = Path(__file__).resolve().parents[2]

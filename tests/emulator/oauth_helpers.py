@@ -7,9 +7,13 @@ import base64
 import hashlib
 import secrets
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlencode
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
-from salesforce_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from salesforce_emulator import DEMO_CLIENT_ID
+from salesforce_emulator import DEMO_CLIENT_SECRET
 
 CALLBACK = "http://127.0.0.1:5000/integrations/salesforce/callback"
 ADMIN = "admin@demo.lemontaps.test"

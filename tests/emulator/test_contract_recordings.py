@@ -15,7 +15,8 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from data_helpers import mappings_dir, new_org
+from data_helpers import mappings_dir
+from data_helpers import new_org
 
 RECORDED = [
     "composite-graph-create-tree",

@@ -2,9 +2,12 @@
 
 import pytest
 import requests
-from oauth_helpers import connect, userinfo
+from oauth_helpers import connect
+from oauth_helpers import userinfo
 
-from salesforce_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, ids
+from salesforce_emulator import DEMO_CLIENT_ID
+from salesforce_emulator import DEMO_CLIENT_SECRET
+from salesforce_emulator import ids
 from salesforce_emulator.cli import describe
 from salesforce_emulator.control import ControlError
 from salesforce_emulator.server import start_in_thread

@@ -8,7 +8,8 @@ exact wording, the test asserts the code and the documented part of the message 
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
+from urllib.parse import urlencode
 
 from data_helpers import new_org
 

@@ -4,16 +4,20 @@ import time
 
 import pytest
 import requests
-from flask import jsonify, request
-from oauth_helpers import ADMIN, PASSWORD, connect, refresh, userinfo
+from flask import jsonify
+from flask import request
+from oauth_helpers import ADMIN
+from oauth_helpers import PASSWORD
+from oauth_helpers import connect
+from oauth_helpers import refresh
+from oauth_helpers import userinfo
 
-from salesforce_emulator import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    authenticate,
-    create_emulator_app,
-)
-from salesforce_emulator.control import ControlClient, ControlError
+from salesforce_emulator import DEMO_CLIENT_ID
+from salesforce_emulator import DEMO_CLIENT_SECRET
+from salesforce_emulator import authenticate
+from salesforce_emulator import create_emulator_app
+from salesforce_emulator.control import ControlClient
+from salesforce_emulator.control import ControlError
 from salesforce_emulator.faults import should_fire
 from salesforce_emulator.server import start_in_thread
 from salesforce_emulator.state import emulator_state

@@ -1,15 +1,13 @@
 """The requests adapter: the whole OAuth flow (cookies, redirects) without sockets."""
 
-from oauth_helpers import (
-    authorize_url,
-    callback_params,
-    connect,
-    exchange,
-    parse_forms,
-    refresh,
-    submit,
-    userinfo,
-)
+from oauth_helpers import authorize_url
+from oauth_helpers import callback_params
+from oauth_helpers import connect
+from oauth_helpers import exchange
+from oauth_helpers import parse_forms
+from oauth_helpers import refresh
+from oauth_helpers import submit
+from oauth_helpers import userinfo
 
 from salesforce_emulator.state import emulator_state
 

@@ -4,24 +4,23 @@ import base64
 import hashlib
 import hmac
 
-from oauth_helpers import (
-    ADMIN,
-    CALLBACK,
-    PASSWORD,
-    authorize,
-    authorize_url,
-    callback_params,
-    connect,
-    exchange,
-    login,
-    parse_forms,
-    pkce_pair,
-    refresh,
-    submit,
-    userinfo,
-)
+from oauth_helpers import ADMIN
+from oauth_helpers import CALLBACK
+from oauth_helpers import PASSWORD
+from oauth_helpers import authorize
+from oauth_helpers import authorize_url
+from oauth_helpers import callback_params
+from oauth_helpers import connect
+from oauth_helpers import exchange
+from oauth_helpers import login
+from oauth_helpers import parse_forms
+from oauth_helpers import pkce_pair
+from oauth_helpers import refresh
+from oauth_helpers import submit
+from oauth_helpers import userinfo
 
-from salesforce_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from salesforce_emulator import DEMO_CLIENT_ID
+from salesforce_emulator import DEMO_CLIENT_SECRET
 
 TOKEN_FIELDS = {
     "access_token",

@@ -9,15 +9,13 @@ from pathlib import Path
 import pytest
 from data_helpers import RECORDINGS
 
-from salesforce_emulator.schema import (
-    SUPPORTED_OBJECTS,
-    build_from_recordings,
-    canonical_object_name,
-    custom_field,
-    lemontaps_id_field,
-    load_schema,
-    object_name_for_key_prefix,
-)
+from salesforce_emulator.schema import SUPPORTED_OBJECTS
+from salesforce_emulator.schema import build_from_recordings
+from salesforce_emulator.schema import canonical_object_name
+from salesforce_emulator.schema import custom_field
+from salesforce_emulator.schema import lemontaps_id_field
+from salesforce_emulator.schema import load_schema
+from salesforce_emulator.schema import object_name_for_key_prefix
 from salesforce_emulator.schema.countries import COUNTRIES
 
 SCHEMA_DIR = Path(build_from_recordings.__file__).resolve().parent

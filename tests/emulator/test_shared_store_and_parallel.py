@@ -8,9 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from oauth_helpers import connect, userinfo
+from oauth_helpers import connect
+from oauth_helpers import userinfo
 
-from salesforce_emulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, create_emulator_app
+from salesforce_emulator import DEMO_CLIENT_ID
+from salesforce_emulator import DEMO_CLIENT_SECRET
+from salesforce_emulator import create_emulator_app
 from salesforce_emulator.control import ControlClient
 from salesforce_emulator.seed import demo_org_id
 from salesforce_emulator.state import emulator_state

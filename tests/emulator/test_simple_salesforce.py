@@ -10,13 +10,11 @@ import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
-from salesforce_emulator import (
-    DEMO_ADMIN_USERNAME,
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_PASSWORD,
-    org_tools,
-)
+from salesforce_emulator import DEMO_ADMIN_USERNAME
+from salesforce_emulator import DEMO_CLIENT_ID
+from salesforce_emulator import DEMO_CLIENT_SECRET
+from salesforce_emulator import DEMO_PASSWORD
+from salesforce_emulator import org_tools
 from salesforce_emulator.seed import demo_org_id
 from salesforce_emulator.server import start_in_thread
 from salesforce_emulator.state import emulator_state

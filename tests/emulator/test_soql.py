@@ -7,18 +7,18 @@ import json
 
 import pytest
 from data_helpers import mappings_dir
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from salesforce_emulator.schema import lemontaps_id_field, load_schema
-from salesforce_emulator.soql import (
-    SoqlError,
-    count,
-    escape_string_literal,
-    execute,
-    parse,
-    query_response,
-)
+from salesforce_emulator.schema import lemontaps_id_field
+from salesforce_emulator.schema import load_schema
+from salesforce_emulator.soql import SoqlError
+from salesforce_emulator.soql import count
+from salesforce_emulator.soql import escape_string_literal
+from salesforce_emulator.soql import execute
+from salesforce_emulator.soql import parse
+from salesforce_emulator.soql import query_response
 
 OWNER_ID = "005000000000001AAA"
 CREATOR_ID = "005000000000002AAA"

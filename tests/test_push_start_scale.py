@@ -1,8 +1,6 @@
 """Starting a push records its items set-based: the same few SQL statements for 20 contacts
 as for 2,000, and the same items, skip reasons and current states as before."""
 
-from contextlib import contextmanager
-
 import pytest
 import sqlalchemy as sa
 
@@ -18,22 +16,9 @@ from lemontaps.pushes.start import start_manual_push
 from lemontaps.services.salesforce_connect import integration_settings
 from tests.helpers import admin_of
 from tests.helpers import bulk_insert_contacts
+from tests.helpers import counted_statements
 from tests.helpers import make_contact
 from tests.salesforce_helpers import connect_account
-
-
-@contextmanager
-def statements_run():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
@@ -43,7 +28,7 @@ def org_id(auth, account_a, emulator):
 
 def _start_all(account, admin) -> tuple[int, int]:
     """Push every contact of the account; (statements it took, contacts in the push)."""
-    with statements_run() as statements:
+    with counted_statements() as statements:
         push = start_manual_push(admin, sa.select(Contact).where(Contact.account_id == account.id))
     db.session.commit()
     return len(statements), push.total

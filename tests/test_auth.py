@@ -183,6 +183,36 @@ class TestThrottling:
         client.environ_base["REMOTE_ADDR"] = "10.9.9.9"  # the same browser, another address
         assert auth.login("admin@acme.test").status_code == 302
 
+    def test_a_browser_that_logged_in_before_is_not_locked_out_by_its_neighbours(
+        self, app, auth, client, account_a
+    ):
+        """An office behind one address: someone's fifty failures do not keep a colleague
+        whose browser logged in to their account before from logging in."""
+        make_user(app, account_a, "colleague@acme.test")
+        colleague = auth.client("colleague@acme.test")
+        auth.logout(colleague)
+        for i in range(50):
+            auth.login(f"user{i}@acme.test", "wrong")  # the same address, another browser
+        assert auth.login("colleague@acme.test", client=colleague).status_code == 302
+        auth.logout(colleague)
+        # The cookie is for the colleague's account only, and a new browser is held back.
+        assert auth.login("admin@acme.test", client=colleague).status_code == 429
+        assert auth.login("colleague@acme.test").status_code == 429
+
+    def test_a_new_password_ends_the_known_browsers(self, app, auth, client, account_a):
+        from lemontaps.services import users
+
+        make_user(app, account_a, "colleague@acme.test")
+        colleague = auth.client("colleague@acme.test")
+        auth.logout(colleague)
+        user = users.find_user_by_email("colleague@acme.test")
+        user.password_hash = app.extensions["passwords"].hash("a brand new passphrase")
+        db.session.commit()
+        for i in range(50):
+            auth.login(f"user{i}@acme.test", "wrong")
+        response = auth.login("colleague@acme.test", "a brand new passphrase", client=colleague)
+        assert response.status_code == 429
+
 
 class TestForgotPassword:
     def test_same_message_for_known_and_unknown_addresses(self, client, account_a, outbox):

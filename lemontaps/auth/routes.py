@@ -30,6 +30,34 @@ def _login_email_key() -> str:
     return "login-email:" + users.normalise_email(request.form.get("email", ""))
 
 
+KNOWN_DEVICE_COOKIE = "lemontaps_known_device"
+KNOWN_DEVICE_MAX_AGE = 90 * 24 * 3600
+
+
+def _from_known_device() -> bool:
+    """The browser logged in to the account it now logs in to before: failures of other
+    people behind the same address (an office, a proxy) do not hold it back."""
+    token = request.cookies.get(KNOWN_DEVICE_COOKIE)
+    if not token:
+        return False
+    user = users.user_from_link(_passwords(), token, users.KNOWN_DEVICE, KNOWN_DEVICE_MAX_AGE)
+    email = users.normalise_email(request.form.get("email", ""))
+    return user is not None and user.email == email
+
+
+def _remember_device(response, user):
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        users.link_token(_passwords(), user, users.KNOWN_DEVICE),
+        max_age=KNOWN_DEVICE_MAX_AGE,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+        path=url_for("auth.login"),
+    )
+    return response
+
+
 def _login_failed(response) -> bool:
     # Only failed attempts count towards the limits; a successful login redirects.
     return request.method == "POST" and response.status_code != 302
@@ -55,6 +83,7 @@ def _safe_next(target: str | None) -> str:
     lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
     methods=["POST"],
     deduct_when=_login_failed,
+    exempt_when=_from_known_device,
 )
 def login():
     if current_user.is_authenticated:
@@ -65,7 +94,7 @@ def login():
         if user is not None:
             db.session.commit()
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return _remember_device(redirect(_safe_next(request.args.get("next"))), user)
         flash(_("E-mail or password is wrong."), "error")
     return render_template("auth/login.html", form=form)
 

@@ -14,6 +14,9 @@ from lemontaps.services.passwords import PasswordService
 
 INVITE = "invite"
 RESET = "reset"
+# A browser that logged in to the account before (OWASP's "device cookie"); a password
+# change ends it, like every other link token.
+KNOWN_DEVICE = "device"
 
 
 class UserRuleError(Exception):

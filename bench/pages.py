@@ -17,9 +17,6 @@ import platform
 import statistics
 import tempfile
 import time
-import uuid
-from datetime import date
-from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -32,10 +29,10 @@ from lemontaps.models import ContactExport
 from lemontaps.models import Push
 from lemontaps.models import PushItem
 from lemontaps.models import PushKind
-from lemontaps.models import contact_search_text
 from lemontaps.models import utcnow
 from lemontaps.pushes import states
 from tests.helpers import PASSWORD
+from tests.helpers import contact_row
 from tests.helpers import make_account
 
 PAGES = {
@@ -57,23 +54,8 @@ CHUNK = 5_000
 
 
 def _contact(i: int, account_id: int, user_id: int, now) -> dict:
-    first = f"Vorname{i}"
-    last = "Müller" if i in RARE else f"Nachname{i}"
-    company, email = f"Firma {i % 37}", f"person{i}@example.com"
-    return {
-        "account_id": account_id,
-        "met_by_id": user_id,
-        "uuid": str(uuid.uuid4()),
-        "source": "import",
-        "first_name": first,
-        "last_name": last,
-        "company": company,
-        "email": email,
-        "met_on": date(2025, 1, 1) + timedelta(days=i % 365),
-        "search_text": contact_search_text(first, last, company, email),
-        "created_at": now,
-        "updated_at": now,
-    }
+    last = "Müller" if i in RARE else ""
+    return contact_row(i, account_id, user_id, now, last_name=last, days=365)
 
 
 def _state_of(i: int) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from data_helpers import LEMONTAPS_ID_FIELD
 from data_helpers import OrgClient
 from data_helpers import new_org
 
@@ -76,26 +77,8 @@ def org(emulator_app) -> OrgClient:
         emulator_app,
         customization={
             "custom_fields": {
-                "Lead": [
-                    {
-                        "name": "Lemontaps_Id__c",
-                        "type": "string",
-                        "length": 64,
-                        "externalId": True,
-                        "unique": True,
-                        "label": "Lemontaps Id",
-                    }
-                ],
-                "Contact": [
-                    {
-                        "name": "Lemontaps_Id__c",
-                        "type": "string",
-                        "length": 64,
-                        "externalId": True,
-                        "unique": True,
-                        "label": "Lemontaps Id",
-                    }
-                ],
+                "Lead": [LEMONTAPS_ID_FIELD],
+                "Contact": [LEMONTAPS_ID_FIELD],
             },
             "picklist_additions": {"Lead": {"LeadSource": ["Lemontaps"]}},
         },

@@ -13,6 +13,16 @@ from salesforce_emulator import org_tools
 from salesforce_emulator import orgs
 from salesforce_emulator.state import emulator_state
 
+# The field the product's README asks an org to add: unique, external id, on Lead and Contact.
+LEMONTAPS_ID_FIELD = {
+    "name": "Lemontaps_Id__c",
+    "type": "string",
+    "length": 64,
+    "externalId": True,
+    "unique": True,
+    "label": "Lemontaps Id",
+}
+
 REPO = Path(__file__).resolve().parents[2]
 CLIENT_SECRET = "test-secret"
 PASSWORD = "test-pass-1"

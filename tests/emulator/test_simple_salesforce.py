@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from data_helpers import LEMONTAPS_ID_FIELD
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
@@ -30,18 +31,7 @@ def https_emulator():
     org_tools.customize_org(
         store,
         org_id,
-        custom_fields={
-            "Lead": [
-                {
-                    "name": "Lemontaps_Id__c",
-                    "type": "string",
-                    "length": 64,
-                    "externalId": True,
-                    "unique": True,
-                    "label": "Lemontaps Id",
-                }
-            ]
-        },
+        custom_fields={"Lead": [LEMONTAPS_ID_FIELD]},
     )
     for number in range(EXTRA_LEADS):
         org_tools.insert_fixture(

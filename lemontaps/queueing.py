@@ -6,6 +6,7 @@ is named by its function or its dotted path; this package imports no service."""
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import Flask
 from flask import current_app
@@ -54,31 +55,71 @@ class RqState:
         }
 
 
+class InProcessJob:
+    """What `enqueue` and a failure callback need to know of an in-process job."""
+
+    def __init__(self, job_id: str, func_name: str, args: tuple, retries: int):
+        self.id, self.func_name, self.args = job_id, func_name, args
+        self.retries_left = retries
+        self.status = "queued"
+
+    @property
+    def should_retry(self) -> bool:
+        return self.retries_left > 0
+
+    def get_status(self, refresh: bool = True) -> str:
+        return self.status
+
+    def delete(self) -> None:
+        self.status = "deleted"
+
+
 class InProcessQueue:
-    """Demo without Redis: the same job functions on a thread of this process."""
+    """Demo without Redis: the same job functions on a thread of this process, retried and
+    given up like RQ's (the failure callback runs after every failed attempt)."""
 
     def __init__(self, app: Flask):
         from concurrent.futures import ThreadPoolExecutor
 
         self.app = app
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobs")
+        self.jobs: dict[str, InProcessJob] = {}
 
     def fetch_job(self, job_id):
-        return None
+        return self.jobs.get(job_id)
 
-    def enqueue_call(self, func, args=(), kwargs=None, job_id=None, **_options):
-        if isinstance(func, str):
-            func = import_attribute(func)
+    def enqueue_call(
+        self, func, args=(), kwargs=None, job_id=None, retry=None, on_failure=None, **_options
+    ):
+        name = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+        target = import_attribute(name) if isinstance(func, str) else func
+        job = InProcessJob(job_id or name, name, tuple(args), retry.max if retry else 0)
+        intervals = list(retry.intervals) if retry else []
+        if job_id:
+            self.jobs[job_id] = job
 
         def run():
+            job.status = "started"
             with self.app.app_context():
                 try:
-                    func(*args, **(kwargs or {}))
-                except Exception:  # noqa: BLE001  the sweeper retries what is left
-                    log.exception("in-process job %s failed", job_id)
+                    target(*args, **(kwargs or {}))
+                except Exception as error:  # noqa: BLE001  retried, then given up
+                    log.exception("in-process job %s failed", job.id)
+                    if on_failure is not None:
+                        callback = import_attribute(on_failure.name)
+                        callback(job, None, type(error), error, error.__traceback__)
+                    if job.should_retry:
+                        delay = intervals[min(retry.max - job.retries_left, len(intervals) - 1)]
+                        job.retries_left -= 1
+                        job.status = "scheduled"
+                        threading.Timer(delay, self.executor.submit, (run,)).start()
+                    else:
+                        job.status = "failed"
+                    return
+            job.status = "finished"
 
         self.executor.submit(run)
-        return type("InProcessJob", (), {"id": job_id or func.__name__})()
+        return job
 
 
 def get_queue(name: str) -> Queue:

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from lemontaps.extensions import db
 from lemontaps.extensions import login_manager
 from lemontaps.models import User
+from lemontaps.params import whole_number
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to see this page.")
@@ -16,10 +17,11 @@ login_manager.session_protection = "basic"
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    user_id, version = whole_number(user_id), whole_number(version)
+    if user_id is None or version is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
         return None
     return user
 

@@ -31,6 +31,7 @@ from lemontaps.models import Contact
 from lemontaps.models import Push
 from lemontaps.models import PushItem
 from lemontaps.models import utcnow
+from lemontaps.params import whole_number
 from lemontaps.pushes import progress
 from lemontaps.pushes.dispatch import enqueue_push
 from lemontaps.pushes.permissions import user_may_push
@@ -78,7 +79,8 @@ class Selection:
         self.filter = progress.ListFilter.parse(
             values.get("q", "")[:200], values.get("state"), values.get("push")
         )
-        self.ids = [int(v) for v in values.getlist("contact_ids") if v.isdigit() and len(v) < 12]
+        ids = (whole_number(v) for v in values.getlist("contact_ids"))
+        self.ids = [i for i in ids if i is not None]
         self.ids = sorted(set(self.ids))[:MAX_TICKED]
         if self.all and self.filter.push_id is not None:
             visible_push_or_404(self.filter.push_id)
@@ -309,10 +311,10 @@ def dismiss_automatic_pushes():
     """The automatic line's "Dismiss": the pushes it summed up (a later one shows anew)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    up_to = request.form.get("up_to", "")
-    if not (up_to.isdigit() and len(up_to) < 12):
+    up_to = whole_number(request.form.get("up_to"))
+    if up_to is None:
         abort(400)
-    progress.dismiss_automatic(current_user, int(up_to))
+    progress.dismiss_automatic(current_user, up_to)
     db.session.commit()
     if is_htmx():
         return render_page_or_partial(
@@ -352,8 +354,8 @@ def poll():
         connection.org_id if connection else None,
         progress.parse_tokens(args.getlist("c")),
         progress.parse_tokens(args.getlist("b")),
-        int(since) if since.isdigit() and len(since) < 12 else None,
-        int(shown_new) if shown_new.isdigit() and len(shown_new) < 9 else 0,
+        whole_number(since),
+        whole_number(shown_new, max_digits=8) or 0,
         args.get("a", "")[:64],
     )
     next_mode = "active" if answer.active else "idle"
@@ -363,7 +365,7 @@ def poll():
     response = render_page_or_partial(
         "exports/partials/poll.html",
         answer=answer,
-        poller={"mode": next_mode, "since": since if since.isdigit() else None}
+        poller={"mode": next_mode, "since": since if whole_number(since) is not None else None}
         if next_mode != mode
         else None,
         org_id=connection.org_id if connection else None,

@@ -27,6 +27,7 @@ from lemontaps.models import PushKind
 from lemontaps.models import PushStatus
 from lemontaps.models import User
 from lemontaps.models import utcnow
+from lemontaps.params import whole_number
 from lemontaps.pushes import states
 from lemontaps.services import contacts
 from lemontaps.services import mapping
@@ -62,7 +63,7 @@ class ListFilter:
 
     @classmethod
     def parse(cls, search: str | None, state: str | None, push: str | None) -> ListFilter:
-        push_id = int(push) if push and push.isdigit() and len(push) < 12 else None
+        push_id = whole_number(push)
         return cls(
             (search or "").strip(),
             state if state in FILTERS else None,
@@ -633,7 +634,7 @@ def parse_tokens(values: list[str]) -> dict[int, str]:
     tokens: dict[int, str] = {}
     for value in values[:MAX_WATCHED]:
         key, _, token = value.partition(":")
-        if key.isdigit() and len(key) < 12 and len(token) < 64:
+        if whole_number(key) is not None and len(token) < 64:
             tokens[int(key)] = token
     return tokens
 
